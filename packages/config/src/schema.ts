@@ -1,0 +1,123 @@
+import { z } from "zod";
+
+// The whole environment of luxrelay, in one place (STYLE.md 6: config parsed once). Every
+// variable says what it expects, so a bad value fails start-up with its name and the reason.
+// Defaults are chosen so that `npm run demo` and `npm test` work on a fresh machine with local
+// Redis and PostgreSQL; production (NODE_ENV=production) must set the secrets explicitly.
+
+export const WORKER_ROLES = ["send", "reports", "housekeeping", "realtime"] as const;
+export type TWorkerRole = (typeof WORKER_ROLES)[number];
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+// Only for development and tests: lets the demo run with no set-up. Refused in production.
+export const DEV_SECRET_KEY = "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=";
+export const DEV_DASHBOARD_PASSWORD = "luxrelay-dev";
+
+const postgresUrl = z
+  .string({ error: "expected a PostgreSQL URL such as postgresql://user@host:5432/db" })
+  .refine((value) => /^postgres(ql)?:\/\/[^/]+\/[^/?]+/.test(value), {
+    error: "expected a PostgreSQL URL such as postgresql://user@host:5432/db",
+  });
+
+const redisUrl = z
+  .string({ error: "expected a Redis URL such as redis://127.0.0.1:6379" })
+  .refine((value) => /^rediss?:\/\/[^/]+/.test(value), {
+    error: "expected a Redis URL such as redis://127.0.0.1:6379",
+  });
+
+const httpUrl = z.string().refine((value) => /^https?:\/\/[^/]+/.test(value), {
+  error: "expected an http(s) URL",
+});
+
+function intInRange(min: number, max: number, fallback: number) {
+  return z.coerce
+    .number({ error: `expected a whole number from ${min} to ${max}` })
+    .int({ error: `expected a whole number from ${min} to ${max}` })
+    .min(min, { error: `expected a whole number from ${min} to ${max}` })
+    .max(max, { error: `expected a whole number from ${min} to ${max}` })
+    .default(fallback);
+}
+
+const bool = (fallback: boolean) =>
+  z.stringbool({ error: "expected true or false (also 1/0, yes/no, on/off)" }).default(fallback);
+
+/** A 32-byte AES-256 key, as 64 hex characters or base64. */
+const secretKey = z.string().refine((value) => decodeSecretKey(value) !== null, {
+  error: "expected 32 random bytes as 64 hex characters or base64 (openssl rand -base64 32)",
+});
+
+export function decodeSecretKey(value: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, "hex");
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(value)) {
+    const key = Buffer.from(value, "base64");
+    return key.length === 32 ? key : null;
+  }
+  return null;
+}
+
+const workerRoles = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((role) => role.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(
+        z.enum(WORKER_ROLES, {
+          error: `expected a comma-separated subset of ${WORKER_ROLES.join(",")}`,
+        }),
+      )
+      .min(1, { error: `expected at least one of ${WORKER_ROLES.join(",")}` }),
+  );
+
+export const ZEnv = z.object({
+  NODE_ENV: z
+    .enum(["development", "test", "production"], {
+      error: "expected development, test or production",
+    })
+    .default("development"),
+  DATABASE_URL: postgresUrl.default("postgresql://postgres@127.0.0.1:5432/luxrelay"),
+  REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}-]{1,64}$/, {
+      error: "expected 1-64 letters, digits, _ - or {} (hash tags for Redis Cluster), no ':'",
+    })
+    .default("luxrelay"),
+  SECRET_KEY: secretKey.optional(),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` })
+    .default("info"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PRODUCER_PORT: intInRange(1, 65535, 3000),
+  DASHBOARD_PORT: intInRange(1, 65535, 3001),
+  DASHBOARD_USER: z.string().min(1, { error: "expected a user name" }).default("admin"),
+  DASHBOARD_PASSWORD: z
+    .string()
+    .min(12, { error: "expected a password of at least 12 characters" })
+    .optional(),
+  DASHBOARD_READ_ONLY: bool(false),
+  WORKER_QUEUES: workerRoles.default([...WORKER_ROLES]),
+  WORKER_CONCURRENCY_SEND: intInRange(1, 1000, 8),
+  WORKER_CONCURRENCY_REPORTS: intInRange(1, 100, 2),
+  WORKER_CONCURRENCY_HOUSEKEEPING: intInRange(1, 100, 1),
+  WORKER_CONCURRENCY_REALTIME: intInRange(1, 1000, 4),
+  /** Cap on send jobs running at once across all workers (BullMQ global concurrency). */
+  SEND_GLOBAL_CONCURRENCY: intInRange(1, 10_000, 64),
+  SHUTDOWN_TIMEOUT_MS: intInRange(0, 600_000, 30_000),
+  LUXSCI_API_URL: httpUrl.default("https://rest.luxsci.com/perl/api/v2"),
+  LUXSCI_RETRIES: intInRange(0, 100, 10),
+  LUXSCI_RETRY_BASE_MS: intInRange(1, 60_000, 1000),
+  LUXSCI_TIMEOUT_MS: intInRange(100, 600_000, 30_000),
+  LUXSCI_BATCH_SIZE: intInRange(1, 1000, 1000),
+  LUXSCI_MAX_JOBS_WAIT_MS: intInRange(0, 3_600_000, 60_000),
+  SYNC_INTERVAL_SECONDS: intInRange(10, 86_400, 300),
+  STATE_DIR: z.string().min(1).default("var/state"),
+  STATE_FILE_RETENTION_DAYS: intInRange(1, 365, 7),
+});
+
+export type TEnv = z.infer<typeof ZEnv>;
