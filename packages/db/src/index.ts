@@ -1,0 +1,12 @@
+export { createPrismaClient, type DatabaseOptions } from "./client.ts";
+export {
+  type CopyOptions,
+  type CopyRow,
+  type CopyValue,
+  copyRows,
+  copyRowsIgnoringConflicts,
+  quoteIdent,
+} from "./copy.ts";
+export { Prisma, PrismaClient } from "./generated/prisma/client.ts";
+export * from "./generated/prisma/enums.ts";
+export { decryptSecret, encryptSecret, SecretDecryptionError } from "./secrets.ts";
