@@ -1,0 +1,10 @@
+export {
+  adminUrl,
+  createTestDatabase,
+  dropDatabase,
+  type TestDatabase,
+  withAdminClient,
+  withDatabase,
+} from "./database.ts";
+export { MIGRATIONS_DIR, PRISMA_DIR, REPO_ROOT, SCHEMA_PATH } from "./paths.ts";
+export { createTestQueues, type TestQueues } from "./queues.ts";

@@ -1,0 +1,32 @@
+import { loadConfig } from "@luxrelay/config";
+import {
+  ALL_QUEUES,
+  createRedisConnection,
+  obliterateQueues,
+  uniqueQueuePrefix,
+} from "@luxrelay/jobs";
+import type { Redis } from "ioredis";
+
+export interface TestQueues {
+  prefix: string;
+  connection: Redis;
+  /** Obliterates every queue under the prefix and closes the connection. */
+  cleanup(): Promise<void>;
+}
+
+/** A Redis connection and a queue prefix no other test file uses. */
+export function createTestQueues(): TestQueues {
+  const prefix = uniqueQueuePrefix();
+  const connection = createRedisConnection({
+    redisUrl: loadConfig().redisUrl,
+    connectionName: prefix,
+  });
+  return {
+    prefix,
+    connection,
+    async cleanup() {
+      await obliterateQueues(ALL_QUEUES, { connection, prefix });
+      await connection.quit();
+    },
+  };
+}
