@@ -9,4 +9,14 @@ export {
 } from "./copy.ts";
 export { Prisma, PrismaClient } from "./generated/prisma/client.ts";
 export * from "./generated/prisma/enums.ts";
+export {
+  checkDrift,
+  createMigration,
+  type DriftReport,
+  deployMigrations,
+  listLocalMigrations,
+  type MigrationPaths,
+  type MigrationStatus,
+  migrationStatus,
+} from "./migrations/index.ts";
 export { decryptSecret, encryptSecret, SecretDecryptionError } from "./secrets.ts";

@@ -8,3 +8,4 @@ export {
 } from "./database.ts";
 export { MIGRATIONS_DIR, PRISMA_DIR, REPO_ROOT, SCHEMA_PATH } from "./paths.ts";
 export { createTestQueues, type TestQueues } from "./queues.ts";
+export { freePort, startSshd, type TestSshd } from "./sshd.ts";
