@@ -192,12 +192,13 @@ export class LuxSciHttp {
         continue;
       }
       if (isRetryableFailure(failure, this.settings.retryRateLimited) && attempts < maxAttempts) {
-        const delayMs =
-          "retryAfterMs" in failure && failure.retryAfterMs !== undefined
-            ? failure.retryAfterMs
-            : computeBackoffMs(attempts, this.settings.retryBaseMs, {
-                maxMs: this.settings.maxRetryDelayMs,
-              });
+        // Retry-After is a floor, never a shortcut: "Retry-After: 0" must not turn the backoff
+        // into a tight loop that burns every attempt in a few milliseconds.
+        const backoffMs = computeBackoffMs(attempts, this.settings.retryBaseMs, {
+          maxMs: this.settings.maxRetryDelayMs,
+        });
+        const retryAfterMs = "retryAfterMs" in failure ? (failure.retryAfterMs ?? 0) : 0;
+        const delayMs = Math.max(backoffMs, retryAfterMs);
         this.settings.logger?.warn(
           {
             method: spec.method,

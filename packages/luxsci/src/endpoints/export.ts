@@ -17,7 +17,7 @@ const DEFAULT_SFTP_PORT = 22;
  * write the report as CSV to our SFTP server. With max_jobs exports running LuxSci answers 409,
  * thrown as LuxSciMaxJobsError; the caller waits 60 s and asks again (inbound step 3).
  */
-export function requestExport(
+export async function requestExport(
   http: LuxSciHttp,
   kind: ReportKind,
   query: ReportQuery,

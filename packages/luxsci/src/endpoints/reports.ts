@@ -73,7 +73,7 @@ export function parseReportPage(
 }
 
 /** One page of a report. */
-export function getReportPage(
+export async function getReportPage(
   http: LuxSciHttp,
   kind: ReportKind,
   query: ReportQuery = {},

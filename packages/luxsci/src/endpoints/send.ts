@@ -17,14 +17,14 @@ export interface SendOptions {
  * `POST /user/<u>/email/send` (seed 000 outbound step 6). Checks LuxSci's limits before any
  * request; returns one sendmail id per message, in order.
  */
-export function sendEmail(
+export async function sendEmail(
   http: LuxSciHttp,
   messages: readonly LuxSciMessage[],
   options: SendOptions = {},
 ): Promise<string[]> {
   const path = http.userPath("/email/send");
   validateSendMessages(messages, { method: "POST", path: http.fullPath(path) });
-  return http.call({
+  return await http.call({
     method: "POST",
     path,
     body: { message: null, messages, sandbox: options.sandbox ? 1 : 0 },

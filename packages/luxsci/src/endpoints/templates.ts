@@ -5,7 +5,10 @@ import type { LuxSciTemplateInput } from "../types.ts";
  * `PUT /user/<u>/templates` (seed 000 outbound step 3). template_id 0 asks for a new template;
  * the reply's `data.template_id` is the contract's choice (the seed shows no reply).
  */
-export function createTemplate(http: LuxSciHttp, template: LuxSciTemplateInput): Promise<string> {
+export async function createTemplate(
+  http: LuxSciHttp,
+  template: LuxSciTemplateInput,
+): Promise<string> {
   return http.call({
     method: "PUT",
     path: http.userPath("/templates"),
