@@ -1,0 +1,192 @@
+import { hash32, mulberry32 } from "./prng.ts";
+
+// Fault injection per route (DESIGN "The simulator"): what the seed's retry list is about
+// (timeouts, resets, 429, 502/503/504) plus what a shared LuxSci server does under load
+// (latency, a requests-per-minute cap). Rates are drawn from a PRNG seeded by (seed, route),
+// so a given request order meets the same faults every run.
+
+export interface FaultSettings {
+  latencyMs?: number;
+  rate429?: number;
+  retryAfterSeconds?: number;
+  rate500?: number;
+  rate502?: number;
+  rate503?: number;
+  rate504?: number;
+  /** Destroy the socket before the request is handled (nothing happens server-side). */
+  resetRate?: number;
+  /** Handle the request, then destroy the socket: the call took effect, the reply is lost. */
+  resetAfterRate?: number;
+  /** Never answer (the client's timeout fires). */
+  hangRate?: number;
+  /** Handle the request, answer 200 with broken JSON. */
+  malformedRate?: number;
+  /** Requests per minute on this route before 429 (LuxSci shared servers throttle). */
+  rpm?: number;
+}
+
+export interface FaultRule extends FaultSettings {
+  /**
+   * Which requests: `METHOD /path` or `/path` relative to /perl/api/v2, `*` matching any
+   * characters, e.g. "GET /user/alice/profile", a send on any user
+   * ("POST /user/" + "*" + "/email/send") or "*".
+   */
+  route: string;
+}
+
+export type FaultAction =
+  | { kind: "none" }
+  | { kind: "status"; status: number; retryAfterSeconds?: number; error: string }
+  | { kind: "reset" }
+  | { kind: "resetAfter" }
+  | { kind: "hang" }
+  | { kind: "malformed" };
+
+interface ActiveRule {
+  rule: FaultRule;
+  pattern: RegExp;
+  random: () => number;
+  window: number[];
+}
+
+function compile(route: string): RegExp {
+  const trimmed = route.trim();
+  const body = trimmed
+    .split("*")
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join(".*");
+  // Without a method, the pattern matches any method.
+  return /^[A-Z]+ /.test(trimmed) || trimmed.startsWith("*")
+    ? new RegExp(`^${body}$`)
+    : new RegExp(`^[A-Z]+ ${body}$`);
+}
+
+const ORDER = [
+  ["rate429", 429],
+  ["rate500", 500],
+  ["rate502", 502],
+  ["rate503", 503],
+  ["rate504", 504],
+] as const;
+
+export class Faults {
+  private rules: ActiveRule[] = [];
+
+  constructor(private readonly seed: number) {}
+
+  /** Adds or replaces (same route) a rule. */
+  set(rule: FaultRule): void {
+    this.rules = this.rules.filter((active) => active.rule.route !== rule.route);
+    this.rules.push({
+      rule,
+      pattern: compile(rule.route),
+      random: mulberry32(hash32(rule.route, this.seed)),
+      window: [],
+    });
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  list(): FaultRule[] {
+    return this.rules.map((active) => active.rule);
+  }
+
+  /** The first matching rule decides; one PRNG draw picks at most one fault. */
+  decide(
+    method: string,
+    relativePath: string,
+    nowMs: number,
+  ): { action: FaultAction; latencyMs: number } {
+    const key = `${method} ${relativePath}`;
+    const active = this.rules.find((candidate) => candidate.pattern.test(key));
+    if (!active) return { action: { kind: "none" }, latencyMs: 0 };
+    const { rule } = active;
+    const latencyMs = rule.latencyMs ?? 0;
+    if (rule.rpm !== undefined) {
+      const cutoff = nowMs - 60_000;
+      while (active.window.length > 0 && (active.window[0] as number) <= cutoff)
+        active.window.shift();
+      if (active.window.length >= rule.rpm) {
+        const retryAfterSeconds = Math.max(
+          1,
+          Math.ceil(((active.window[0] as number) + 60_000 - nowMs) / 1000),
+        );
+        return {
+          action: {
+            kind: "status",
+            status: 429,
+            retryAfterSeconds,
+            error: `rate limit: at most ${rule.rpm} requests per minute`,
+          },
+          latencyMs,
+        };
+      }
+      active.window.push(nowMs);
+    }
+    const draw = active.random();
+    let edge = 0;
+    for (const [field, status] of ORDER) {
+      edge += rule[field] ?? 0;
+      if (draw < edge) {
+        return {
+          action: {
+            kind: "status",
+            status,
+            retryAfterSeconds: status === 429 ? (rule.retryAfterSeconds ?? 1) : undefined,
+            error: status === 429 ? "too many requests" : `injected ${status}`,
+          },
+          latencyMs,
+        };
+      }
+    }
+    for (const [field, kind] of [
+      ["resetRate", "reset"],
+      ["hangRate", "hang"],
+      ["malformedRate", "malformed"],
+      ["resetAfterRate", "resetAfter"],
+    ] as const) {
+      edge += rule[field] ?? 0;
+      if (draw < edge) return { action: { kind }, latencyMs };
+    }
+    return { action: { kind: "none" }, latencyMs };
+  }
+}
+
+const NUMBER_FIELDS = [
+  "latencyMs",
+  "rate429",
+  "retryAfterSeconds",
+  "rate500",
+  "rate502",
+  "rate503",
+  "rate504",
+  "resetRate",
+  "resetAfterRate",
+  "hangRate",
+  "malformedRate",
+  "rpm",
+] as const;
+
+/** Checks an admin/CLI fault body; throws with the bad field's name. */
+export function parseFaultRule(value: unknown): FaultRule {
+  if (typeof value !== "object" || value === null) throw new Error("fault must be an object");
+  const input = value as Record<string, unknown>;
+  const route = input.route ?? "*";
+  if (typeof route !== "string" || route === "") throw new Error("route must be a string");
+  const rule: FaultRule = { route };
+  for (const field of NUMBER_FIELDS) {
+    const raw = input[field];
+    if (raw === undefined || raw === null) continue;
+    const number = Number(raw);
+    if (!Number.isFinite(number) || number < 0) {
+      throw new Error(`${field} must be a non-negative number`);
+    }
+    if (field.endsWith("Rate") || field.startsWith("rate")) {
+      if (number > 1) throw new Error(`${field} must be between 0 and 1`);
+    }
+    rule[field] = number;
+  }
+  return rule;
+}

@@ -1,0 +1,92 @@
+import type { AddressInfo } from "node:net";
+import {
+  type DuplicateKey,
+  duplicateKeys,
+  type LedgerSummary,
+  ledgerEntries,
+  ledgerSummary,
+  maxEventDelayMs,
+  mergedMessage,
+  type SeedLedgerOptions,
+  seedLedger,
+} from "./admin.ts";
+import type { FaultRule, FaultSettings } from "./faults.ts";
+import type { LedgerEntry } from "./ledger.ts";
+import type { MergedMessage } from "./merge.ts";
+import { BASE_PATH, resolveOptions, type SimulatorOptions } from "./options.ts";
+import { buildServer } from "./server.ts";
+import { SimState } from "./state.ts";
+
+// The simulator's only public door: start one in-process (tests, benchmarks, the demo) or
+// through the CLI (src/main.ts). The helpers mirror the /__sim admin API.
+
+export type { DuplicateKey, LedgerSummary, SeedLedgerOptions } from "./admin.ts";
+export type { TEventDelays, TEventRates } from "./events.ts";
+export type { FaultRule, FaultSettings } from "./faults.ts";
+export type { LedgerEntry } from "./ledger.ts";
+export type { MergedMessage } from "./merge.ts";
+export { mergeTemplate } from "./merge.ts";
+export type { ExportStepTimings, SimAccount, SimulatorOptions } from "./options.ts";
+export { ADMIN_PATH, BASE_PATH, DEMO_ACCOUNT } from "./options.ts";
+export { REPORT_HEADERS, type ReportKind } from "./reports/headers.ts";
+
+export interface Simulator {
+  /** Base URL of the API, including /perl/api/v2. */
+  url: string;
+  /** http://host:port, where /__sim lives. */
+  origin: string;
+  port: number;
+  close(): Promise<void>;
+  /** Empties ledger, templates, jobs and faults; the clock offset returns to 0. */
+  reset(): void;
+  setFault(route: string, fault: FaultSettings): void;
+  clearFaults(): void;
+  ledger(): LedgerSummary;
+  ledgerEntries(filter: { chids?: string[]; sendmailIds?: string[] }): LedgerEntry[];
+  duplicates(): DuplicateKey[];
+  /** The merged message of a sendmail id (null when older than keepMergedMessages). */
+  mergedMessage(sendmailId: string): MergedMessage | null | undefined;
+  seedLedger(options: SeedLedgerOptions): string[];
+  /** Moves the simulated clock (events become visible, auth values age). */
+  advanceClock(seconds: number): void;
+  /** Moves the clock past every event of every message sent so far. */
+  settleEvents(): void;
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const resolved = resolveOptions(options);
+  const state = new SimState(resolved);
+  const { app, hung } = buildServer(state);
+  await app.listen({ port: resolved.port, host: resolved.host });
+  const { port } = app.server.address() as AddressInfo;
+  const host = resolved.host.includes(":") ? `[${resolved.host}]` : resolved.host;
+  const origin = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `${origin}${BASE_PATH}`,
+    origin,
+    port,
+    close() {
+      closing ??= (async () => {
+        state.jobs.close();
+        for (const socket of hung) socket.destroy();
+        await app.close();
+      })();
+      return closing;
+    },
+    reset: () => state.reset(),
+    setFault: (route, fault) => state.faults.set({ ...fault, route } satisfies FaultRule),
+    clearFaults: () => state.faults.clear(),
+    ledger: () => ledgerSummary(state),
+    ledgerEntries: (filter) => ledgerEntries(state, filter),
+    duplicates: () => duplicateKeys(state),
+    mergedMessage: (sendmailId) => mergedMessage(state, sendmailId)?.merged,
+    seedLedger: (seedOptions) => seedLedger(state, seedOptions),
+    advanceClock: (seconds) => {
+      state.clock.offsetMs += seconds * 1000;
+    },
+    settleEvents: () => {
+      state.clock.offsetMs += maxEventDelayMs(state) + 1000;
+    },
+  };
+}

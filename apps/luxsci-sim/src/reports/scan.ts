@@ -1,0 +1,108 @@
+import { DELIVERED, detailEvents, type EventDetails, type EventModel } from "../events.ts";
+import type { Ledger } from "../ledger.ts";
+import type { ReportKind } from "./headers.ts";
+import type { ReportQuery } from "./query.ts";
+
+// Walks the ledger in send order and yields the rows of one report that are visible now
+// (an event exists once its time has passed on the simulated clock) and pass the filters.
+// Order is ledger index, then event ordinal: stable, so first_row paging sees every row once.
+
+export interface RowRef {
+  index: number;
+  /** Which open/click of the message (0 for other reports). */
+  ordinal: number;
+  dateMs: number;
+  details: EventDetails | undefined;
+}
+
+export interface ScanContext {
+  ledger: Ledger;
+  model: EventModel;
+  accountIndex: number;
+  trackedHeaders: readonly string[];
+  nowMs: number;
+}
+
+// Dates compare at second precision, as shown in the reports.
+const seconds = (ms: number) => Math.floor(ms / 1000) * 1000;
+
+function inWindow(query: ReportQuery, dateMs: number): boolean {
+  const at = seconds(dateMs);
+  return (
+    (query.afterMs === undefined || at >= query.afterMs) &&
+    (query.beforeMs === undefined || at < query.beforeMs)
+  );
+}
+
+export function* scanReport(
+  kind: ReportKind,
+  query: ReportQuery,
+  context: ScanContext,
+): Generator<RowRef> {
+  const { ledger, model, accountIndex, trackedHeaders, nowMs } = context;
+  const filters = query.filters.map((filter) => ({
+    name: trackedHeaders[filter.position] as string,
+    test: filter.test,
+  }));
+  for (let i = 0; i < ledger.length; i++) {
+    if (ledger.accountIndex[i] !== accountIndex || ledger.sandbox[i] === 1) continue;
+    let pass = true;
+    for (const filter of filters) {
+      if (!filter.test(ledger.headerValue(i, filter.name))) {
+        pass = false;
+        break;
+      }
+    }
+    if (!pass) continue;
+    const sentAt = ledger.sentAtMs[i] as number;
+    if (kind === "sent") {
+      if (sentAt <= nowMs && inWindow(query, sentAt)) {
+        yield { index: i, ordinal: 0, dateMs: sentAt, details: undefined };
+      }
+      continue;
+    }
+    const deliveredAt = sentAt + (ledger.deliveryMs[i] as number);
+    if (deliveredAt > nowMs) continue;
+    if (kind === "delivery") {
+      if (inWindow(query, deliveredAt)) {
+        yield { index: i, ordinal: 0, dateMs: deliveredAt, details: undefined };
+      }
+      continue;
+    }
+    if (kind === "fbl") {
+      const fbl = ledger.fblMs[i] as number;
+      if (fbl >= 0 && sentAt + fbl <= nowMs && inWindow(query, sentAt + fbl)) {
+        yield { index: i, ordinal: 0, dateMs: sentAt + fbl, details: undefined };
+      }
+      continue;
+    }
+    if (ledger.status[i] !== DELIVERED) continue;
+    const count = kind === "opens" ? ledger.opens[i] : ledger.clicks[i];
+    if (!count) continue;
+    const details = detailEvents(model, ledger.sendmailId(i), ledger.toOf(i), sentAt);
+    const events = kind === "opens" ? details.openEvents : details.clickEvents;
+    for (let k = 0; k < events.length; k++) {
+      const at = sentAt + (events[k]?.afterMs as number);
+      if (at <= nowMs && inWindow(query, at)) {
+        yield { index: i, ordinal: k, dateMs: at, details };
+      }
+    }
+  }
+}
+
+/** One page: the rows from first_row, at most `matches`, and the total count. */
+export function pageReport(
+  kind: ReportKind,
+  query: ReportQuery,
+  context: ScanContext,
+): { total: number; refs: RowRef[] } {
+  const refs: RowRef[] = [];
+  const end =
+    query.matches === undefined ? Number.POSITIVE_INFINITY : query.firstRow + query.matches;
+  let total = 0;
+  for (const ref of scanReport(kind, query, context)) {
+    if (total >= query.firstRow && total < end) refs.push(ref);
+    total++;
+  }
+  return { total, refs };
+}

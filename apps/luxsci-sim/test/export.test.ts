@@ -1,0 +1,89 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startSshd, type TestSshd } from "@luxrelay/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPORT_HEADERS, type Simulator, startSimulator } from "../src/index.ts";
+import { ALICE, TestClient } from "./helpers.ts";
+
+// Async export to a real sshd (seed 000 inbound steps 2-3): max_jobs, the job's statuses,
+// the CSV on the SFTP server, and a failed login as a clear status_detail.
+let sim: Simulator;
+let sshd: TestSshd;
+let client: TestClient;
+
+beforeAll(async () => {
+  [sim, sshd] = await Promise.all([
+    startSimulator({
+      seed: 13,
+      accounts: [ALICE],
+      exportStepMs: { submittedMs: 50, preparingMs: 50, runningMs: 300 },
+    }),
+    startSshd(),
+  ]);
+  client = new TestClient(sim.url);
+  sim.seedLedger({ count: 25, chidPrefix: "5_5_chE_" });
+});
+afterAll(async () => {
+  await sim?.close();
+  await sshd?.stop();
+});
+
+const exportPath = (kind: string, password: string) =>
+  `/user/alice/report/email/smtp/${kind}?tracked_headers=true&first_row=0&header1=chid&header1_operator=like&header1_value=_chE_` +
+  `&destination=sftp&destination_directory=${encodeURIComponent(sshd.root)}` +
+  `&destination_hostname=${sshd.host}&destination_port=${sshd.port}` +
+  `&destination_username=${sshd.username}&destination_password=${encodeURIComponent(password)}`;
+
+async function waitForJob(jobId: string) {
+  for (;;) {
+    const jobs = await client.call("GET", "/user/alice/jobs");
+    const job = jobs.json.data.find((j: { job_id: string }) => j.job_id === jobId);
+    if (job.status === "complete" || job.status === "failed") return job;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("export", () => {
+  it("two run, the third is 409; the CSV lands on the SFTP server; a bad password fails", async () => {
+    const first = await client.call("GET", exportPath("sent", sshd.password));
+    expect(first.json).toMatchObject({
+      success: 1,
+      data: { current_jobs: 1, max_jobs: 2, job_id: expect.any(String) },
+    });
+    expect(first.json.data.filename).toMatch(/^\d{10}-\d+-\d+\.csv$/);
+    const second = await client.call("GET", exportPath("sent", "wrong-password"));
+    expect(second.json.data.current_jobs).toBe(2);
+    const third = await client.call("GET", exportPath("sent", sshd.password));
+    expect(third.status).toBe(409);
+    expect(third.json).toEqual({
+      success: 0,
+      error: "max jobs (2) already running",
+      data: { current_jobs: 2, max_jobs: 2 },
+    });
+
+    const done = await waitForJob(first.json.data.job_id);
+    expect(done).toMatchObject({
+      status: "complete",
+      status_detail: null,
+      expected_rows: 25,
+      completed_rows: 25,
+      filename: first.json.data.filename,
+      uid: "163972",
+      max_jobs: 2,
+    });
+    const csv = await readFile(join(sshd.root, first.json.data.filename), "utf8");
+    const lines = csv.trimEnd().split("\r\n");
+    expect(lines[0]).toBe(REPORT_HEADERS.sent.join(","));
+    expect(lines).toHaveLength(26);
+    expect(lines[1]).toContain("5_5_chE_0");
+
+    const failed = await waitForJob(second.json.data.job_id);
+    expect(failed.status).toBe("failed");
+    expect(failed.status_detail).toMatch(/SFTP login to sftp:\/\/.+ failed: .*authentication/i);
+    expect(failed.status_detail).not.toContain("wrong-password");
+
+    // Slots are free again.
+    const again = await client.call("GET", exportPath("delivery", sshd.password));
+    expect(again.status).toBe(200);
+  });
+});

@@ -1,0 +1,91 @@
+import { request } from "undici";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Simulator, startSimulator } from "../src/index.ts";
+import { ALICE, admin, TestClient } from "./helpers.ts";
+
+// /__sim/faults: what the client's retry policy must survive (seed 000's retryable list).
+let sim: Simulator;
+let client: TestClient;
+
+beforeAll(async () => {
+  sim = await startSimulator({ seed: 5, accounts: [ALICE] });
+  client = new TestClient(sim.url);
+  await client.login();
+});
+afterAll(() => sim.close());
+afterEach(async () => {
+  await admin(sim.origin, "DELETE", "/faults");
+});
+
+const profile = () => client.call("GET", "/user/alice/profile");
+
+describe("faults", () => {
+  it("429 carries Retry-After", async () => {
+    await admin(sim.origin, "POST", "/faults", {
+      route: "GET /user/alice/profile",
+      rate429: 1,
+      retryAfterSeconds: 7,
+    });
+    const reply = await profile();
+    expect(reply.status).toBe(429);
+    expect(reply.headers["retry-after"]).toBe("7");
+    expect(reply.json).toMatchObject({ success: 0 });
+  });
+
+  it("503 injected at a rate, deterministic for the seed", async () => {
+    await admin(sim.origin, "POST", "/faults", { route: "*/profile", rate503: 0.5 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await profile()).status);
+    const failures = statuses.filter((s) => s === 503).length;
+    expect(failures).toBeGreaterThan(8);
+    expect(failures).toBeLessThan(32);
+    // Same route, same seed: the same sequence again.
+    await admin(sim.origin, "POST", "/faults", { route: "*/profile", rate503: 0.5 });
+    const again: number[] = [];
+    for (let i = 0; i < 40; i++) again.push((await profile()).status);
+    expect(again).toEqual(statuses);
+  });
+
+  it("malformed JSON", async () => {
+    await admin(sim.origin, "POST", "/faults", { route: "*", malformedRate: 1 });
+    const reply = await profile();
+    expect(reply.status).toBe(200);
+    expect(reply.json).toBeUndefined();
+    expect(() => JSON.parse(reply.text)).toThrow();
+  });
+
+  it("reset destroys the socket; hang never answers", async () => {
+    await admin(sim.origin, "POST", "/faults", { route: "*", resetRate: 1 });
+    await expect(profile()).rejects.toThrow();
+    await admin(sim.origin, "POST", "/faults", { route: "*", hangRate: 1 });
+    await expect(request(`${sim.url}/user/alice/profile`, { headersTimeout: 300 })).rejects.toThrow(
+      /timeout/i,
+    );
+  });
+
+  it("latency delays the answer", async () => {
+    await admin(sim.origin, "POST", "/faults", { route: "*", latencyMs: 200 });
+    const started = performance.now();
+    expect((await profile()).status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+  });
+
+  it("an rpm cap answers 429 past N requests a minute", async () => {
+    await admin(sim.origin, "POST", "/faults", { route: "*", rpm: 5 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await profile()).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    const limited = await profile();
+    expect(Number(limited.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+  });
+
+  it("refuses a bad fault body; DELETE clears", async () => {
+    const bad = await admin(sim.origin, "POST", "/faults", { route: "*", rate503: 2 });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/rate503/);
+    await admin(sim.origin, "POST", "/faults", { route: "*", rate503: 1 });
+    expect((await profile()).status).toBe(503);
+    await admin(sim.origin, "DELETE", "/faults");
+    expect((await profile()).status).toBe(200);
+  });
+});
