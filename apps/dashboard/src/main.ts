@@ -1,9 +1,48 @@
 import { getConfigOrExit } from "@luxrelay/config";
+import { ALL_QUEUES, createQueue, createRedisConnection } from "@luxrelay/jobs";
 import { createLogger } from "@luxrelay/logger";
+import { buildDashboard } from "./index.ts";
 
 // Entry point of the dashboard. Apps are thin (STYLE.md 1): parse config, build dependencies,
-// register handlers, stop cleanly on SIGTERM. Its handlers arrive with issue 5 (bull-board behind authentication).
+// serve, stop cleanly on SIGTERM. Everything else lives in buildDashboard.
 const config = getConfigOrExit();
 const log = createLogger({ name: "dashboard", level: config.logLevel });
-log.error("the dashboard is not built yet: see issue 5");
-process.exitCode = 1;
+
+const connection = createRedisConnection({
+  redisUrl: config.redisUrl,
+  connectionName: `${config.queuePrefix}-dashboard`,
+});
+const context = { connection, prefix: config.queuePrefix };
+const queues = ALL_QUEUES.map((name) => createQueue(name, context));
+
+const app = await buildDashboard({
+  queues,
+  user: config.dashboard.user,
+  password: config.dashboard.password,
+  readOnly: config.dashboard.readOnly,
+  logger: log,
+});
+// listen() returns the address without credentials; the password is never logged.
+const url = await app.listen({ host: config.host, port: config.dashboard.port });
+log.info(
+  { url, user: config.dashboard.user, readOnly: config.dashboard.readOnly, queues: ALL_QUEUES },
+  "dashboard listening",
+);
+
+let stopping = false;
+async function shutdown(signal: NodeJS.Signals): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, "dashboard stopping");
+  try {
+    await app.close();
+    await Promise.all(queues.map((queue) => queue.close()));
+    await connection.quit();
+  } catch (error) {
+    log.error({ err: error }, "dashboard did not stop cleanly");
+    process.exit(1);
+  }
+  process.exit(0);
+}
+process.once("SIGTERM", (signal) => void shutdown(signal));
+process.once("SIGINT", (signal) => void shutdown(signal));
