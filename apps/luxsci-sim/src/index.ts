@@ -25,7 +25,7 @@ export type { TEventDelays, TEventRates } from "./events.ts";
 export type { FaultRule, FaultSettings } from "./faults.ts";
 export type { LedgerEntry } from "./ledger.ts";
 export type { MergedMessage } from "./merge.ts";
-export { mergeTemplate } from "./merge.ts";
+export { compilePart, fillPart, mergeTemplate } from "./merge.ts";
 export type { ExportStepTimings, SimAccount, SimulatorOptions } from "./options.ts";
 export { ADMIN_PATH, BASE_PATH, DEMO_ACCOUNT } from "./options.ts";
 export { REPORT_HEADERS, type ReportKind } from "./reports/headers.ts";

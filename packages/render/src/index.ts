@@ -1,0 +1,8 @@
+// @luxrelay/render: content variants (nunjucks, sandboxed) compiled into a LuxSci template
+// plus per-recipient slot values (DESIGN "Outbound fulfillment", render model point 4).
+
+export { compileVariant } from "./compile-variant.ts";
+export { slotPlaceholder } from "./placeholder.ts";
+export { TemplateError, type TPart } from "./template-error.ts";
+export type { TCompiledVariant, TContentSource } from "./types.ts";
+export { validateContent } from "./validate.ts";
