@@ -7,6 +7,8 @@ import { hash32, mulberry32 } from "./prng.ts";
 
 export interface FaultSettings {
   latencyMs?: number;
+  /** A refusal as invalid (400): not retryable; what a batch LuxSci won't take looks like. */
+  rate400?: number;
   rate429?: number;
   retryAfterSeconds?: number;
   rate500?: number;
@@ -62,6 +64,7 @@ function compile(route: string): RegExp {
 }
 
 const ORDER = [
+  ["rate400", 400],
   ["rate429", 429],
   ["rate500", 500],
   ["rate502", 502],
@@ -135,7 +138,12 @@ export class Faults {
             kind: "status",
             status,
             retryAfterSeconds: status === 429 ? (rule.retryAfterSeconds ?? 1) : undefined,
-            error: status === 429 ? "too many requests" : `injected ${status}`,
+            error:
+              status === 429
+                ? "too many requests"
+                : status === 400
+                  ? "injected 400: message refused as invalid"
+                  : `injected ${status}`,
           },
           latencyMs,
         };
@@ -156,6 +164,7 @@ export class Faults {
 
 const NUMBER_FIELDS = [
   "latencyMs",
+  "rate400",
   "rate429",
   "retryAfterSeconds",
   "rate500",

@@ -46,6 +46,17 @@ describe("faults", () => {
     expect(again).toEqual(statuses);
   });
 
+  it("400 refuses the call as invalid and records nothing", async () => {
+    await admin(sim.origin, "POST", "/faults", { route: "*/email/send", rate400: 1 });
+    const before = sim.ledger().total;
+    const reply = await client.call("POST", "/user/alice/email/send", {
+      messages: [{ from_address: "a@b.c", to: ["x@y.z"], subject: "s", body: "b" }],
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.json).toMatchObject({ success: 0, error: expect.stringContaining("invalid") });
+    expect(sim.ledger().total).toBe(before);
+  });
+
   it("malformed JSON", async () => {
     await admin(sim.origin, "POST", "/faults", { route: "*", malformedRate: 1 });
     const reply = await profile();
