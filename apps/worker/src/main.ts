@@ -1,10 +1,24 @@
 import { getConfigOrExit } from "@luxrelay/config";
 import { createLogger } from "@luxrelay/logger";
+import { startWorkers } from "./index.ts";
 
-// Entry point of the worker. Apps are thin (STYLE.md 1): parse config, build dependencies,
-// register handlers, stop cleanly on SIGTERM. Its handlers arrive with issues 5, 6 and 7
-// (send, reports, housekeeping and realtime roles).
+// Entry point of the worker (STYLE.md 1): config, wiring, handlers, clean stop on SIGTERM.
 const config = getConfigOrExit();
 const log = createLogger({ name: "worker", level: config.logLevel });
-log.error("the worker is not built yet: see issues 5, 6 and 7");
-process.exitCode = 1;
+const worker = await startWorkers(config, log);
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping: finishing running jobs");
+    worker.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: (error as Error).message }, "unclean stop");
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -38,6 +38,8 @@ export interface Config {
     concurrency: Record<TWorkerRole, number>;
     sendGlobalConcurrency: number;
     shutdownTimeoutMs: number;
+    lockMs: number;
+    stalledIntervalMs: number;
   };
   luxsci: {
     apiUrl: string;
@@ -114,6 +116,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
       sendGlobalConcurrency: e.SEND_GLOBAL_CONCURRENCY,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      lockMs: e.WORKER_LOCK_MS,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },
     luxsci: {
       apiUrl: e.LUXSCI_API_URL,

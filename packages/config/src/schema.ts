@@ -109,6 +109,10 @@ export const ZEnv = z.object({
   /** Cap on send jobs running at once across all workers (BullMQ global concurrency). */
   SEND_GLOBAL_CONCURRENCY: intInRange(1, 10_000, 64),
   SHUTDOWN_TIMEOUT_MS: intInRange(0, 600_000, 30_000),
+  /** How long a worker holds a job's lock; a dead worker's job is taken over after it lapses. */
+  WORKER_LOCK_MS: intInRange(1_000, 3_600_000, 60_000),
+  /** How often workers look for jobs whose lock lapsed (stalled jobs). */
+  WORKER_STALLED_INTERVAL_MS: intInRange(500, 3_600_000, 30_000),
   LUXSCI_API_URL: httpUrl.default("https://rest.luxsci.com/perl/api/v2"),
   LUXSCI_RETRIES: intInRange(0, 100, 10),
   LUXSCI_RETRY_BASE_MS: intInRange(1, 60_000, 1000),

@@ -57,7 +57,7 @@ describe("schema constraints", () => {
   it("allows one recipient per execution and contact", async () => {
     const recipient = (contactId: string, chid: string) =>
       prisma.recipient.create({
-        data: { executionId, contactId, email: `${contactId}@example.com`, chid },
+        data: { executionId, contactId, email: `${contactId}@example.com`, chid, batchSeq: 1 },
       });
     await recipient("c1", `${executionId}_${offerId}_${channelId}_c1`);
     await expectDuplicateRejected(() => recipient("c1", "another-chid"));

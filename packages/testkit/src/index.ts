@@ -6,6 +6,7 @@ export {
   withAdminClient,
   withDatabase,
 } from "./database.ts";
+export { default as ensureTemplateDatabase } from "./global-setup.ts";
 export { MIGRATIONS_DIR, PRISMA_DIR, REPO_ROOT, SCHEMA_PATH } from "./paths.ts";
 export { createTestQueues, type TestQueues } from "./queues.ts";
 export { freePort, startSshd, type TestSshd } from "./sshd.ts";

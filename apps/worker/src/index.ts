@@ -1,0 +1,42 @@
+import type { Config } from "@luxrelay/config";
+import type { Logger } from "@luxrelay/logger";
+import { createOutboundRuntime } from "@luxrelay/outbound";
+import type { Worker } from "bullmq";
+import { startSendWorkers } from "./send-workers.ts";
+
+// The worker process: the roles in WORKER_QUEUES, and a clean stop. `stop` lets running jobs
+// finish for up to shutdownTimeoutMs, then closes forcefully: an unfinished batch is taken
+// over by another worker (stalled job) and reconciled against LuxSci before it sends again.
+
+export interface WorkerProcess {
+  workers: Worker[];
+  stop(): Promise<void>;
+}
+
+export async function startWorkers(config: Config, logger: Logger): Promise<WorkerProcess> {
+  const runtime = createOutboundRuntime(config, logger);
+  const workers: Worker[] = [];
+  for (const role of config.worker.roles) {
+    if (role === "send") workers.push(...(await startSendWorkers(runtime.deps, config, logger)));
+    else logger.warn({ role }, "worker role not built yet (issues 6 and 7): skipped");
+  }
+  logger.info({ roles: config.worker.roles, queues: workers.map((w) => w.name) }, "worker started");
+  return {
+    workers,
+    async stop() {
+      const graceful = Promise.all(workers.map((worker) => worker.close()));
+      const timer = new Promise<"timeout">((resolve) =>
+        setTimeout(() => resolve("timeout"), config.worker.shutdownTimeoutMs).unref(),
+      );
+      if ((await Promise.race([graceful, timer])) === "timeout") {
+        logger.warn(
+          { timeoutMs: config.worker.shutdownTimeoutMs },
+          "jobs still running: forcing close",
+        );
+        await Promise.all(workers.map((worker) => worker.close(true)));
+      }
+      await runtime.close();
+      logger.info("worker stopped");
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { PrismaClient } from "@luxrelay/db";
+import type { Logger } from "@luxrelay/logger";
+import type { LuxSciClient } from "@luxrelay/luxsci";
+import type { FlowProducer, Queue } from "bullmq";
+import type pg from "pg";
+
+// What the outbound services need, built once by an app (STYLE.md 1: apps wire, packages work).
+
+export interface ChannelCredentials {
+  id: string;
+  apiUrl: string;
+  luxsciUser: string;
+  luxsciToken: string;
+  luxsciSecretEnc: string;
+  luxsciPasswordEnc: string | null;
+  apiRetries: number;
+  updatedAt: Date;
+}
+
+export interface OutboundDeps {
+  prisma: PrismaClient;
+  /** Plain pg pool for COPY and the hot-path SQL. */
+  pool: pg.Pool;
+  queues: { plan: Queue; send: Queue; finalize: Queue };
+  flow: FlowProducer;
+  logger: Logger;
+  /** A LuxSci client for a channel (cached per channel and its last update). */
+  luxsci(channel: ChannelCredentials, options?: { forSend?: boolean }): LuxSciClient;
+  /** Where uploaded audiences live (shared by producer and workers). */
+  stateDir: string;
+  /** Per-recipient send attempts default when a channel says nothing (config). */
+  defaults: { batchSize: number };
+  /** First backoff step of a send job (LUXSCI_RETRY_BASE_MS). */
+  retryBaseMs: number;
+}

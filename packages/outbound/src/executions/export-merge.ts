@@ -1,0 +1,71 @@
+import type { Writable } from "node:stream";
+import { stringify } from "csv-stringify";
+import type { OutboundDeps } from "../context.ts";
+import { NotFoundError } from "../errors.ts";
+import { compileVariants } from "../plan/variants.ts";
+
+// DESIGN "Outbound" 10: a batch's mail-merge file on demand, for audit. The rows are rendered
+// again from the stored slot data with the batch's variant, so the file shows exactly what
+// LuxSci merged (the render invariant: template + slots == full render).
+
+export async function exportMergeFile(
+  deps: OutboundDeps,
+  batchId: number,
+  out: Writable,
+): Promise<{ rows: number }> {
+  const batch = await deps.prisma.batch.findUnique({
+    where: { id: batchId },
+    include: { variant: true, template: true, execution: true },
+  });
+  if (!batch) throw new NotFoundError("batch", batchId);
+  if (!batch.variant) throw new NotFoundError("content variant of batch", batchId);
+  const [variant] = compileVariants([batch.variant]);
+  if (!variant) throw new NotFoundError("content variant of batch", batchId);
+  const csv = stringify({
+    header: true,
+    columns: [
+      "contact_id",
+      "email",
+      "chid",
+      "state",
+      "sendmail_id",
+      "subject",
+      "html",
+      "text",
+      "template_data",
+    ],
+  });
+  csv.pipe(out);
+  const { rows } = await deps.pool.query<{
+    contact_id: string;
+    email: string;
+    chid: string;
+    state: string;
+    sendmail_id: string | null;
+    slot_data: Record<string, string> | null;
+  }>(
+    `SELECT contact_id, email, chid, state, sendmail_id, slot_data FROM recipient
+     WHERE execution_id = $1 AND batch_seq = $2 ORDER BY id`,
+    [batch.executionId, batch.seq],
+  );
+  for (const row of rows) {
+    const merged = variant.compiled.renderFromSlots(row.slot_data ?? {});
+    csv.write([
+      row.contact_id,
+      row.email,
+      row.chid,
+      row.state,
+      row.sendmail_id,
+      merged.subject,
+      merged.html,
+      merged.text,
+      JSON.stringify(row.slot_data ?? {}),
+    ]);
+  }
+  csv.end();
+  await new Promise<void>((resolve, reject) => {
+    out.on("finish", resolve);
+    out.on("error", reject);
+  });
+  return { rows: rows.length };
+}

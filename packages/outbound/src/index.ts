@@ -1,0 +1,22 @@
+// Outbound fulfillment services (seed 000 outbound steps 1-9): the package's only public door.
+
+export { normalizeEmail } from "./audience/email.ts";
+export { type AudienceRow, readAudience, type TAudience, ZAudience } from "./audience/source.ts";
+export { testChannelConnectivity } from "./channels/connectivity.ts";
+export type { ChannelCredentials, OutboundDeps } from "./context.ts";
+export { ExecutionStateError, NotFoundError, OutboundInputError } from "./errors.ts";
+export { cancelExecution, pauseExecution, resumeExecution } from "./executions/control.ts";
+export { type CreateExecutionInput, createExecution } from "./executions/create.ts";
+export { exportMergeFile } from "./executions/export-merge.ts";
+export { replayExecution } from "./executions/replay.ts";
+export { type ExecutionStatusView, getExecutionStatus } from "./executions/status.ts";
+export { type FinalizeResult, finalizeExecution } from "./finalize.ts";
+export { chidOf, templateTitleOf, trackingIdOf } from "./ids.ts";
+export { createLuxSciClientFactory, type LuxSciFactoryOptions } from "./luxsci.ts";
+export { finalizeJobId, sendJobId } from "./plan/enqueue.ts";
+export { type PlanResult, planExecution } from "./plan/plan-execution.ts";
+export { type TVariantRule, ZVariantRule } from "./plan/variants.ts";
+export { createOutboundRuntime, type OutboundRuntime } from "./runtime.ts";
+export { trackedHeaderValue } from "./send/reconcile.ts";
+export { type SendBatchResult, type SendJobControl, sendBatch } from "./send/send-batch.ts";
+export { withTransaction } from "./tx.ts";

@@ -1,0 +1,53 @@
+import { decryptSecret } from "@luxrelay/db";
+import type { Logger } from "@luxrelay/logger";
+import { LuxSciClient } from "@luxrelay/luxsci";
+import type { ChannelCredentials } from "./context.ts";
+
+// One LuxSci client per channel and process (keep-alive pools are per client), rebuilt when
+// the channel row changes. Two flavours: the general one retries 429 itself; the send one
+// surfaces 429 at once so the send worker rate-limits its queue (DESIGN "Errors").
+
+export interface LuxSciFactoryOptions {
+  secretKey: Buffer;
+  retryBaseMs: number;
+  timeoutMs: number;
+  logger?: Logger;
+}
+
+export function createLuxSciClientFactory(options: LuxSciFactoryOptions) {
+  const clients = new Map<string, LuxSciClient>();
+  const factory = (channel: ChannelCredentials, use: { forSend?: boolean } = {}) => {
+    const key = `${channel.id}:${channel.updatedAt.getTime()}:${use.forSend ? "send" : "api"}`;
+    let client = clients.get(key);
+    if (!client) {
+      for (const [old, stale] of clients) {
+        if (old.startsWith(`${channel.id}:`) && old.endsWith(use.forSend ? "send" : "api")) {
+          clients.delete(old);
+          void stale.close();
+        }
+      }
+      client = new LuxSciClient({
+        baseUrl: channel.apiUrl,
+        user: channel.luxsciUser,
+        token: channel.luxsciToken,
+        secret: decryptSecret(channel.luxsciSecretEnc, options.secretKey),
+        password: channel.luxsciPasswordEnc
+          ? decryptSecret(channel.luxsciPasswordEnc, options.secretKey)
+          : undefined,
+        retries: channel.apiRetries,
+        retryBaseMs: options.retryBaseMs,
+        timeoutMs: options.timeoutMs,
+        retryRateLimited: !use.forSend,
+        logger: options.logger,
+      });
+      clients.set(key, client);
+    }
+    return client;
+  };
+  return Object.assign(factory, {
+    async closeAll(): Promise<void> {
+      await Promise.all([...clients.values()].map((client) => client.close()));
+      clients.clear();
+    },
+  });
+}

@@ -1,0 +1,235 @@
+import { copyRows } from "@luxrelay/db";
+import { UnrecoverableError } from "bullmq";
+import { readAudience, ZAudience } from "../audience/source.ts";
+import type { OutboundDeps } from "../context.ts";
+import { trackingIdOf } from "../ids.ts";
+import { writeLog } from "../log.ts";
+import { withTransaction } from "../tx.ts";
+import { enqueueSendFlow } from "./enqueue.ts";
+import { BatchPlanner } from "./plan-rows.ts";
+import { ensureTemplates } from "./templates.ts";
+import { compileVariants, variantChooser, ZVariantRule } from "./variants.ts";
+
+// Seed 000 outbound steps 1-6 as one job (DESIGN "Outbound" 2-3): connectivity test, stream
+// the audience into batches, persist recipients and batches in one transaction (COPY), one
+// template per content group, tracking id, then the send flow. Every step can run twice: a
+// re-run finds the batches already there and only finishes what is missing.
+
+export interface PlanResult {
+  executionId: number;
+  status: string;
+  batches: number;
+  recipients: number;
+}
+
+const SEND_STATUSES = new Set(["scheduled", "planning", "sending", "paused"]);
+
+export async function planExecution(deps: OutboundDeps, executionId: number): Promise<PlanResult> {
+  const { prisma, logger } = deps;
+  const execution = await prisma.execution.findUnique({
+    where: { id: executionId },
+    include: { channel: true, offer: { include: { variants: true } } },
+  });
+  if (!execution) throw new UnrecoverableError(`execution ${executionId} not found`);
+  const log = logger.child({ executionId });
+  if (!SEND_STATUSES.has(execution.status)) {
+    log.info({ status: execution.status }, "execution not plannable, skipped");
+    return { executionId, status: execution.status, batches: 0, recipients: 0 };
+  }
+  const { channel, offer } = execution;
+  const client = deps.luxsci(channel);
+
+  // Step 1: connectivity test before anything is queued.
+  try {
+    await client.getProfile();
+  } catch (error) {
+    const reason = `connectivity test failed: ${(error as Error).message}`;
+    await prisma.execution.update({
+      where: { id: executionId },
+      data: { status: "failed", error: reason, completedAt: new Date() },
+    });
+    await writeLog(deps, {
+      executionId,
+      offerId: offer.id,
+      channelId: channel.id,
+      level: "error",
+      message: reason,
+    });
+    throw new UnrecoverableError(reason);
+  }
+  if (execution.status === "scheduled") {
+    await prisma.execution.updateMany({
+      where: { id: executionId, status: "scheduled" },
+      data: { status: "planning", startedAt: new Date() },
+    });
+  }
+
+  const variants = compileVariants(offer.variants);
+  let batches = await prisma.batch.findMany({
+    where: { executionId },
+    select: { id: true, contentHash: true, state: true },
+    orderBy: { seq: "asc" },
+  });
+  if (batches.length === 0) {
+    await persistPlan(deps, executionId, execution, variants);
+    batches = await prisma.batch.findMany({
+      where: { executionId },
+      select: { id: true, contentHash: true, state: true },
+      orderBy: { seq: "asc" },
+    });
+  }
+
+  // Step 3: templates, then the batches point at them.
+  const hashes = [...new Set(batches.map((batch) => batch.contentHash))];
+  const templates = await ensureTemplates(
+    deps,
+    client,
+    {
+      executionId,
+      offerId: offer.id,
+      channelId: channel.id,
+      clientId: channel.clientId,
+      secure: channel.secure,
+    },
+    variants,
+    hashes,
+  );
+  for (const [contentHash, templateId] of templates) {
+    await prisma.batch.updateMany({
+      where: { executionId, contentHash, templateId: null },
+      data: { templateId },
+    });
+  }
+
+  // Step 7 (saved early so inbound sync can match events as soon as they exist).
+  const trackingId = trackingIdOf(executionId, offer.id, channel.id);
+  await prisma.tracking.upsert({
+    where: { executionId },
+    create: { trackingId, executionId, offerId: offer.id, channelId: channel.id },
+    update: {},
+  });
+
+  const pending = batches.filter((batch) => batch.state === "pending").map((batch) => batch.id);
+  await enqueueSendFlow(deps, executionId, pending, 0, {
+    attempts: channel.apiRetries,
+    backoffMs: deps.retryBaseMs,
+  });
+  await prisma.execution.updateMany({
+    where: { id: executionId, status: "planning" },
+    data: { status: "sending" },
+  });
+  const after = await prisma.execution.findUniqueOrThrow({ where: { id: executionId } });
+  log.info({ batches: batches.length, trackingId }, "execution planned, batches enqueued");
+  return {
+    executionId,
+    status: after.status,
+    batches: batches.length,
+    recipients: after.recipientsTotal,
+  };
+}
+
+type LoadedExecution = NonNullable<
+  Awaited<ReturnType<OutboundDeps["prisma"]["execution"]["findUnique"]>>
+> & {
+  channel: { id: string; autoSuppress: boolean; batchSize: number };
+  offer: { id: number; variantAttribute: string | null; variantRule: unknown; seeds: unknown };
+};
+
+/** Steps 2-5 in one transaction: recipients and batches appear together or not at all. */
+async function persistPlan(
+  deps: OutboundDeps,
+  executionId: number,
+  execution: LoadedExecution,
+  variants: ReturnType<typeof compileVariants>,
+): Promise<void> {
+  const { channel, offer } = execution;
+  const audience = ZAudience.parse(execution.audience);
+  const rule = offer.variantRule === null ? null : ZVariantRule.parse(offer.variantRule);
+  const seeds = Array.isArray(offer.seeds) ? (offer.seeds as unknown[]).map(String) : [];
+  const suppressed = channel.autoSuppress ? await loadSuppressed(deps) : null;
+  const planner = new BatchPlanner({
+    executionId,
+    offerId: offer.id,
+    channelId: channel.id,
+    batchSize: Math.min(channel.batchSize, deps.defaults.batchSize, 1000),
+    suppressed,
+    choose: variantChooser(variants, offer.variantAttribute, rule),
+    seeds,
+  });
+
+  const timings: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - mark);
+    mark = now;
+  };
+  await withTransaction(deps.pool, async (db) => {
+    // Recipients go straight into their table (COPY), batches after them: one transaction.
+    async function* rows() {
+      for await (const row of readAudience(audience, deps.pool)) {
+        const planned = planner.take(row);
+        if (planned) yield [executionId, ...planned];
+      }
+      for (const seed of planner.seedRows()) yield [executionId, ...seed];
+    }
+    await copyRows(db, {
+      table: "recipient",
+      columns: ["execution_id", "contact_id", "email", "chid", "slot_data", "is_seed", "batch_seq"],
+      rows: rows(),
+    });
+    lap("streamRenderCopyMs");
+    const { batches, counts, problems } = planner;
+    await db.query(
+      `INSERT INTO batch (execution_id, seq, variant_id, content_hash, recipient_count, updated_at)
+       SELECT $1, seq, variant_id, content_hash, recipient_count, now()
+       FROM unnest($2::int[], $3::int[], $4::text[], $5::int[])
+         AS b(seq, variant_id, content_hash, recipient_count)`,
+      [
+        executionId,
+        batches.map((b) => b.seq),
+        batches.map((b) => b.variantId),
+        batches.map((b) => b.contentHash),
+        batches.map((b) => b.count),
+      ],
+    );
+    lap("insertBatchesMs");
+    await db.query(
+      `UPDATE execution SET recipients_total = $2, recipients_invalid = $3,
+         recipients_duplicate = $4, recipients_suppressed = $5, seeds_sent = $6,
+         batches_total = $7, updated_at = now() WHERE id = $1`,
+      [
+        executionId,
+        counts.read,
+        counts.invalid,
+        counts.duplicate,
+        counts.suppressed,
+        counts.seeds,
+        batches.length,
+      ],
+    );
+    await db.query(
+      `INSERT INTO interaction_log (execution_id, offer_id, channel_id, level, message, data)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [
+        executionId,
+        offer.id,
+        channel.id,
+        counts.invalid > 0 ? "warn" : "info",
+        `planned ${counts.planned} recipients and ${counts.seeds} seeds in ${batches.length} batches; ` +
+          `${counts.invalid} invalid, ${counts.duplicate} duplicate, ${counts.suppressed} suppressed`,
+        JSON.stringify({ ...counts, batches: batches.length, invalidRows: problems }),
+      ],
+    );
+  });
+  lap("commitMs");
+  deps.logger.info({ executionId, ...planner.counts, ...timings }, "audience planned");
+}
+
+/** Seed 000 step 2: the local suppression table (unsubscribes, hard fails, complaints...). */
+async function loadSuppressed(deps: OutboundDeps): Promise<Set<string>> {
+  const result = await deps.pool.query<{ email: string }>(
+    "SELECT DISTINCT lower(email) AS email FROM suppression",
+  );
+  return new Set(result.rows.map((row) => row.email));
+}

@@ -1,0 +1,68 @@
+import type { LuxSciClient } from "@luxrelay/luxsci";
+import type { OutboundDeps } from "../context.ts";
+import { templateTitleOf } from "../ids.ts";
+import type { PlannedVariant } from "./variants.ts";
+
+// Seed 000 step 3: one LuxSci template per content group of an execution. The row is written
+// before the call and the LuxSci id after, so a re-run reuses a template it already made; a
+// replay after finalize (which deleted them) makes them again.
+
+export interface TemplateOwner {
+  executionId: number;
+  offerId: number;
+  channelId: string;
+  clientId: string;
+  secure: boolean;
+}
+
+/** Ensures an active LuxSci template for each content hash; returns hash -> our row id. */
+export async function ensureTemplates(
+  deps: OutboundDeps,
+  client: LuxSciClient,
+  owner: TemplateOwner,
+  variants: readonly PlannedVariant[],
+  contentHashes: readonly string[],
+): Promise<Map<string, number>> {
+  const title = templateTitleOf({ realtime: false, ...owner });
+  const byHash = new Map(variants.map((variant) => [variant.compiled.contentHash, variant]));
+  const result = new Map<string, number>();
+  for (const contentHash of contentHashes) {
+    const variant = byHash.get(contentHash);
+    if (!variant) throw new Error(`no content variant compiles to ${contentHash.slice(0, 12)}…`);
+    const row = await deps.prisma.luxsciTemplate.upsert({
+      where: { channelId_title_contentHash: { channelId: owner.channelId, title, contentHash } },
+      create: {
+        channelId: owner.channelId,
+        offerId: owner.offerId,
+        executionId: owner.executionId,
+        variantId: variant.id,
+        title,
+        contentHash,
+      },
+      update: {},
+    });
+    if (row.state === "active" && row.luxsciTemplateId) {
+      result.set(contentHash, row.id);
+      continue;
+    }
+    const { template } = variant.compiled;
+    const luxsciTemplateId = await client.createTemplate({
+      title,
+      subject: template.subject,
+      body_html: template.html,
+      body_text: template.text,
+      format: template.html && template.text ? "both" : template.html ? "html" : "text",
+      sl_no_tls: owner.secure,
+    });
+    await deps.prisma.luxsciTemplate.update({
+      where: { id: row.id },
+      data: { luxsciTemplateId, state: "active", deletedAt: null },
+    });
+    deps.logger.info(
+      { executionId: owner.executionId, templateId: row.id, luxsciTemplateId, title },
+      "LuxSci template created",
+    );
+    result.set(contentHash, row.id);
+  }
+  return result;
+}

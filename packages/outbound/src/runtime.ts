@@ -1,0 +1,65 @@
+import type { Config } from "@luxrelay/config";
+import { createPrismaClient } from "@luxrelay/db";
+import {
+  createFlowProducer,
+  createQueue,
+  createRedisConnection,
+  QUEUE_NAMES,
+} from "@luxrelay/jobs";
+import type { Logger } from "@luxrelay/logger";
+import pg from "pg";
+import type { OutboundDeps } from "./context.ts";
+import { createLuxSciClientFactory } from "./luxsci.ts";
+
+// The wiring the producer and the workers share: one Prisma client, one pg pool, one Redis
+// connection for queues, the LuxSci client factory. Apps call this once and close() on exit.
+
+export interface OutboundRuntime {
+  deps: OutboundDeps;
+  close(): Promise<void>;
+}
+
+export function createOutboundRuntime(config: Config, logger: Logger): OutboundRuntime {
+  const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, maxConnections: 5 });
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+  const connection = createRedisConnection({
+    redisUrl: config.redisUrl,
+    connectionName: "luxrelay-outbound",
+  });
+  const context = { connection, prefix: config.queuePrefix };
+  const queues = {
+    plan: createQueue(QUEUE_NAMES.plan, context),
+    send: createQueue(QUEUE_NAMES.send, context),
+    finalize: createQueue(QUEUE_NAMES.finalize, context),
+  };
+  const flow = createFlowProducer(context);
+  const luxsci = createLuxSciClientFactory({
+    secretKey: config.secretKey,
+    retryBaseMs: config.luxsci.retryBaseMs,
+    timeoutMs: config.luxsci.timeoutMs,
+    logger,
+  });
+  const deps: OutboundDeps = {
+    prisma,
+    pool,
+    queues,
+    flow,
+    logger,
+    luxsci,
+    stateDir: config.sync.stateDir,
+    defaults: { batchSize: config.luxsci.batchSize },
+    retryBaseMs: config.luxsci.retryBaseMs,
+  };
+  return {
+    deps,
+    async close() {
+      await Promise.allSettled([
+        ...Object.values(queues).map((queue) => queue.close()),
+        flow.close(),
+        luxsci.closeAll(),
+      ]);
+      await Promise.allSettled([pool.end(), prisma.$disconnect()]);
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}
