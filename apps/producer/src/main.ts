@@ -1,9 +1,32 @@
 import { getConfigOrExit } from "@luxrelay/config";
 import { createLogger } from "@luxrelay/logger";
+import { createOutboundRuntime } from "@luxrelay/outbound";
+import { buildProducerApi } from "./server.ts";
 
 // Entry point of the producer. Apps are thin (STYLE.md 1): parse config, build dependencies,
-// register handlers, stop cleanly on SIGTERM. Its handlers arrive with issue 5 (HTTP API and the luxrelay CLI).
+// serve, stop cleanly on SIGTERM. Everything else lives in buildProducerApi.
 const config = getConfigOrExit();
 const log = createLogger({ name: "producer", level: config.logLevel });
-log.error("the producer is not built yet: see issue 5");
-process.exitCode = 1;
+if (config.usingDevSecretKey) log.warn("SECRET_KEY not set: channel secrets use the dev key");
+
+const runtime = createOutboundRuntime(config, log);
+const app = await buildProducerApi(runtime.deps, config, log);
+const url = await app.listen({ host: config.host, port: config.producerPort });
+log.info({ url, stateDir: config.sync.stateDir }, "producer listening");
+
+let stopping = false;
+async function shutdown(signal: NodeJS.Signals): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, "producer stopping");
+  try {
+    await app.close();
+    await runtime.close();
+  } catch (error) {
+    log.error({ err: error }, "producer did not stop cleanly");
+    process.exit(1);
+  }
+  process.exit(0);
+}
+process.once("SIGTERM", (signal) => void shutdown(signal));
+process.once("SIGINT", (signal) => void shutdown(signal));

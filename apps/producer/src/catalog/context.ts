@@ -1,0 +1,14 @@
+import type { PrismaClient } from "@luxrelay/db";
+
+// What the catalog (channels, campaigns, offers, variants, audiences) needs: the database,
+// the key that encrypts channel secrets, and where uploaded audiences are written.
+
+export interface CatalogDeps {
+  prisma: PrismaClient;
+  /** SECRET_KEY: AES-256-GCM key of every channel secret at rest. */
+  secretKey: Buffer;
+  /** STATE_DIR, shared with the workers that read audiences back. */
+  stateDir: string;
+  /** LUXSCI_API_URL: a new channel's API URL when the request names none. */
+  defaultApiUrl: string;
+}

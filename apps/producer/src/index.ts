@@ -1,0 +1,1 @@
+export { buildProducerApi } from "./server.ts";

@@ -1,0 +1,48 @@
+import { testChannelConnectivity } from "@luxrelay/outbound";
+import type { FastifyInstance } from "fastify";
+import {
+  createChannel,
+  getChannel,
+  listChannels,
+  updateChannel,
+  ZChannelCreate,
+  ZChannelId,
+  ZChannelUpdate,
+} from "../catalog/channels.ts";
+import { type RouteDeps, typed } from "./context.ts";
+
+const tags = ["channels"];
+
+export async function channelRoutes(base: FastifyInstance, { outbound, catalog }: RouteDeps) {
+  const app = typed(base);
+  app.post(
+    "/channels",
+    { schema: { tags, summary: "Create a channel (LuxSci credentials)", body: ZChannelCreate } },
+    async (request, reply) =>
+      reply.code(201).send({ channel: await createChannel(catalog, request.body) }),
+  );
+  app.get("/channels", { schema: { tags, summary: "List channels" } }, async () => ({
+    channels: await listChannels(catalog),
+  }));
+  app.get(
+    "/channels/:id",
+    { schema: { tags, summary: "Show a channel", params: ZChannelId } },
+    async (request) => ({ channel: await getChannel(catalog, request.params.id) }),
+  );
+  app.patch(
+    "/channels/:id",
+    {
+      schema: { tags, summary: "Change a channel", params: ZChannelId, body: ZChannelUpdate },
+    },
+    async (request) => ({
+      channel: await updateChannel(catalog, request.params.id, request.body),
+    }),
+  );
+  app.post(
+    "/channels/:id/test",
+    {
+      schema: { tags, summary: "Connectivity test: auth + GET /profile", params: ZChannelId },
+    },
+    async (request) => ({ test: await testChannelConnectivity(outbound, request.params.id) }),
+  );
+}

@@ -1,0 +1,83 @@
+import swagger from "@fastify/swagger";
+import type { Config } from "@luxrelay/config";
+import type { Logger } from "@luxrelay/logger";
+import type { OutboundDeps } from "@luxrelay/outbound";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { CatalogDeps } from "./catalog/context.ts";
+import { createErrorHandler } from "./http/errors.ts";
+import { useZodValidation, zodSwaggerTransform } from "./http/zod.ts";
+import { audienceRoutes } from "./routes/audiences.ts";
+import { campaignRoutes } from "./routes/campaigns.ts";
+import { channelRoutes } from "./routes/channels.ts";
+import type { RouteDeps } from "./routes/context.ts";
+import { executionRoutes } from "./routes/executions.ts";
+import { systemRoutes } from "./routes/system.ts";
+
+/** JSON bodies: a variant's HTML can be a few megabytes; audiences have their own limit. */
+const JSON_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The producer's HTTP API as a fastify app, not yet listening: channels, campaigns, offers,
+ * audiences and executions, each route one call into the catalog or an outbound service.
+ */
+export async function buildProducerApi(
+  deps: OutboundDeps,
+  config: Config,
+  logger: Logger,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the app's type the default one.
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    // fastify's request lines would log URLs and headers as they come; one line per response
+    // below carries what an operator needs, and request bodies (secrets) are never logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.debug(
+      {
+        method: request.method,
+        path: request.url.split("?")[0],
+        statusCode: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
+  });
+  useZodValidation(app);
+  app.setErrorHandler(createErrorHandler(logger));
+  app.setNotFoundHandler(async (request, reply) =>
+    reply
+      .code(404)
+      .send({ error: { message: `no route ${request.method} ${request.url.split("?")[0]}` } }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "luxrelay producer",
+        description: "Channels, campaigns, audiences and executions of luxrelay (LuxSci API v2).",
+        version: "0.1.0",
+      },
+    },
+    transform: zodSwaggerTransform,
+  });
+
+  const catalog: CatalogDeps = {
+    prisma: deps.prisma,
+    secretKey: config.secretKey,
+    stateDir: config.sync.stateDir,
+    defaultApiUrl: config.luxsci.apiUrl,
+  };
+  const routeDeps: RouteDeps = { outbound: deps, catalog };
+  for (const routes of [
+    systemRoutes,
+    channelRoutes,
+    campaignRoutes,
+    audienceRoutes,
+    executionRoutes,
+  ]) {
+    await app.register(routes, routeDeps);
+  }
+  return app;
+}

@@ -1,0 +1,184 @@
+import { decryptSecret } from "@luxrelay/db";
+import { DEMO_ACCOUNT, type Simulator, startSimulator } from "@luxrelay/luxsci-sim";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHANNEL_BASE, call, startTestProducer, type TestProducer } from "./support.ts";
+
+// Channels over real HTTP and PostgreSQL; the connectivity test against the simulator.
+
+const SECRETS = [DEMO_ACCOUNT.secret, DEMO_ACCOUNT.pass, "sftp-pass-123", "wrong-secret-456"];
+
+let producer: TestProducer;
+let sim: Simulator;
+
+beforeAll(async () => {
+  [producer, sim] = await Promise.all([startTestProducer(), startSimulator({ seed: 7 })]);
+});
+
+afterAll(async () => {
+  await sim?.close();
+  await producer?.close();
+});
+
+function expectNoSecret(text: string): void {
+  for (const secret of SECRETS) expect(text).not.toContain(secret);
+  expect(text).not.toMatch(/SecretEnc|PasswordEnc|v1:[A-Za-z0-9_-]+:/);
+}
+
+describe("channels", () => {
+  let channelId: string;
+
+  it("creates a channel, stores the secrets encrypted and never returns them", async () => {
+    const created = await call(producer.url, "POST", "/channels", {
+      ...CHANNEL_BASE,
+      name: "main",
+      apiUrl: sim.url,
+      luxsciPassword: DEMO_ACCOUNT.pass,
+      customHeaders: [["X-Campaign", "spring"]],
+      syncMode: "export",
+      sftpHost: "127.0.0.1",
+      sftpUser: "lux",
+      sftpPassword: "sftp-pass-123",
+    });
+    expect(created.status).toBe(201);
+    expectNoSecret(created.text);
+    const { channel } = created.body;
+    expect(channel).toMatchObject({
+      name: "main",
+      apiUrl: sim.url,
+      fromName: "Example News",
+      customHeaders: [["X-Campaign", "spring"]],
+      batchSize: 1000,
+      apiRetries: 10,
+      hasSecret: true,
+      hasPassword: true,
+      hasSftpPassword: true,
+    });
+    expect(channel.luxsciToken).toBeUndefined();
+    expect(channel.id).toMatch(/^[0-9a-f]{32}$/);
+    channelId = channel.id;
+
+    const row = await producer.runtime.deps.prisma.channel.findUniqueOrThrow({
+      where: { id: channelId },
+    });
+    const key = producer.config.secretKey;
+    expect(row.luxsciSecretEnc).not.toContain(DEMO_ACCOUNT.secret);
+    expect(decryptSecret(row.luxsciSecretEnc, key)).toBe(DEMO_ACCOUNT.secret);
+    expect(decryptSecret(row.luxsciPasswordEnc as string, key)).toBe(DEMO_ACCOUNT.pass);
+    expect(decryptSecret(row.sftpPasswordEnc as string, key)).toBe("sftp-pass-123");
+  });
+
+  it("lists and shows channels without secrets", async () => {
+    const list = await call(producer.url, "GET", "/channels");
+    expect(list.status).toBe(200);
+    expect(list.body.channels.map((c: { id: string }) => c.id)).toContain(channelId);
+    expectNoSecret(list.text);
+    const one = await call(producer.url, "GET", `/channels/${channelId}`);
+    expect(one.body.channel.name).toBe("main");
+    expectNoSecret(one.text);
+    const missing = await call(producer.url, "GET", `/channels/${"0".repeat(32)}`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toMatch(/not found/);
+    const badId = await call(producer.url, "GET", "/channels/nope");
+    expect(badId.status).toBe(400);
+    expect(badId.body.error.field).toBe("id");
+  });
+
+  it("names the field of every validation error", async () => {
+    const cases: [Record<string, unknown>, string, RegExp?][] = [
+      [{ fromName: "x".repeat(101) }, "fromName", /100/],
+      [{ fromName: "Evil\r\nBcc: x@y.com" }, "fromName", /CR or LF/],
+      [{ customHeaders: [["X-Ok", "a\r\nInjected: 1"]] }, "customHeaders.0", /CR or LF/],
+      [{ customHeaders: [["chid", "1"]] }, "customHeaders.0", /chid/],
+      [{ customHeaders: [["Bad Name", "1"]] }, "customHeaders.0", /header name/],
+      [
+        { customHeaders: Array.from({ length: 10 }, (_, i) => [`X-H${i}`, "v"]) },
+        "customHeaders",
+        /at most 9/,
+      ],
+      [{ batchSize: 1001 }, "batchSize"],
+      [{ batchSize: 0 }, "batchSize"],
+      [{ fromAddress: "not-an-email" }, "fromAddress", /not an email/],
+      [{ replyAddress: "a@b" }, "replyAddress"],
+      [{ apiUrl: "ftp://x" }, "apiUrl"],
+      [{ syncMode: "export" }, "sftpHost", /export/],
+    ];
+    for (const [change, field, message] of cases) {
+      const reply = await call(producer.url, "POST", "/channels", {
+        ...CHANNEL_BASE,
+        name: `bad-${field}`,
+        ...change,
+      });
+      expect(reply.status, JSON.stringify(change)).toBe(400);
+      expect(reply.body.error.field, JSON.stringify(change)).toBe(field);
+      expect(reply.body.error.message).toContain(field);
+      if (message) expect(reply.body.error.message).toMatch(message);
+    }
+    const { luxsciSecret: _omitted, ...withoutSecret } = CHANNEL_BASE;
+    const missing = await call(producer.url, "POST", "/channels", { ...withoutSecret, name: "x" });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.field).toBe("luxsciSecret");
+    const unknown = await call(producer.url, "POST", "/channels", {
+      ...CHANNEL_BASE,
+      name: "y",
+      foo: 1,
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toMatch(/foo/);
+    expect(unknown.body.error.field).toBe("foo");
+    // A rejected request's secret never reaches the reply.
+    expectNoSecret(missing.text + unknown.text);
+  });
+
+  it("refuses a second channel with the same name (409)", async () => {
+    const again = await call(producer.url, "POST", "/channels", { ...CHANNEL_BASE, name: "main" });
+    expect(again.status).toBe(409);
+    expect(again.body.error.field).toBe("name");
+  });
+
+  it("updates fields and replaces the secret", async () => {
+    const updated = await call(producer.url, "PATCH", `/channels/${channelId}`, {
+      fromName: "Spring News",
+      batchSize: 500,
+      luxsciSecret: "wrong-secret-456",
+      luxsciPassword: null,
+    });
+    expect(updated.status).toBe(200);
+    expectNoSecret(updated.text);
+    expect(updated.body.channel).toMatchObject({
+      fromName: "Spring News",
+      batchSize: 500,
+      apiRetries: 10,
+      hasPassword: false,
+      customHeaders: [["X-Campaign", "spring"]],
+    });
+    const row = await producer.runtime.deps.prisma.channel.findUniqueOrThrow({
+      where: { id: channelId },
+    });
+    expect(decryptSecret(row.luxsciSecretEnc, producer.config.secretKey)).toBe("wrong-secret-456");
+    const invalid = await call(producer.url, "PATCH", `/channels/${channelId}`, { sftpHost: null });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.field).toBe("sftpHost");
+    const missing = await call(producer.url, "PATCH", `/channels/${"f".repeat(32)}`, { bcc: null });
+    expect(missing.status).toBe(404);
+  });
+
+  it("tests connectivity: a clear failure with a wrong secret, ok with the right one", async () => {
+    const failed = await call(producer.url, "POST", `/channels/${channelId}/test`);
+    expect(failed.status).toBe(200);
+    expect(failed.body.test.ok).toBe(false);
+    expect(failed.body.test.error).toMatch(/auth|401|403|signature|credential/i);
+    expectNoSecret(failed.text);
+
+    await call(producer.url, "PATCH", `/channels/${channelId}`, {
+      luxsciSecret: DEMO_ACCOUNT.secret,
+    });
+    const ok = await call(producer.url, "POST", `/channels/${channelId}/test`);
+    expect(ok.body.test).toMatchObject({ ok: true, account: DEMO_ACCOUNT.account });
+    expect(ok.body.test.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it("never writes a secret to the log", () => {
+    expect(producer.logs.length).toBeGreaterThan(0);
+    expectNoSecret(producer.logs.join(""));
+  });
+});

@@ -1,0 +1,107 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { type Config, loadConfig } from "@luxrelay/config";
+import { createLogger } from "@luxrelay/logger";
+import { createOutboundRuntime, type OutboundRuntime } from "@luxrelay/outbound";
+import {
+  createTestDatabase,
+  createTestQueues,
+  type TestDatabase,
+  type TestQueues,
+} from "@luxrelay/testkit";
+import type { FastifyInstance } from "fastify";
+import { buildProducerApi } from "../src/server.ts";
+
+// A producer API on its own database, queue prefix and state folder, listening on a free
+// port, with every log line kept so tests can check that no secret was written.
+
+export interface TestProducer {
+  url: string;
+  app: FastifyInstance;
+  runtime: OutboundRuntime;
+  config: Config;
+  db: TestDatabase;
+  redis: TestQueues;
+  stateDir: string;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function startTestProducer(): Promise<TestProducer> {
+  const db = await createTestDatabase({ migrated: true });
+  const redis = createTestQueues();
+  const stateDir = await mkdtemp(join(tmpdir(), "lr-producer-"));
+  // The machine's configuration (Redis, PostgreSQL), pointed at this test's own database,
+  // queue prefix and state folder; LuxSci calls fail fast.
+  const base = loadConfig();
+  const config: Config = {
+    ...base,
+    nodeEnv: "test",
+    databaseUrl: db.url,
+    queuePrefix: redis.prefix,
+    luxsci: { ...base.luxsci, retries: 0, retryBaseMs: 10, timeoutMs: 5000 },
+    sync: { ...base.sync, stateDir },
+  };
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      logs.push(String(chunk));
+      callback();
+    },
+  });
+  const logger = createLogger({ name: "producer", level: "debug", destination });
+  const runtime = createOutboundRuntime(config, logger);
+  const app = await buildProducerApi(runtime.deps, config, logger);
+  const url = await app.listen({ host: "127.0.0.1", port: 0 });
+  return {
+    url,
+    app,
+    runtime,
+    config,
+    db,
+    redis,
+    stateDir,
+    logs,
+    async close() {
+      await app.close();
+      await runtime.close();
+      await redis.cleanup();
+      await db.drop();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface JsonResponse {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: test assertions walk arbitrary JSON replies
+  body: any;
+  text: string;
+}
+
+/** One JSON request; the reply parsed when it is JSON. */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<JsonResponse> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const json = (response.headers.get("content-type") ?? "").includes("json");
+  return { status: response.status, body: json ? JSON.parse(text) : undefined, text };
+}
+
+export const CHANNEL_BASE = {
+  luxsciUser: "demo",
+  luxsciToken: "demo-token",
+  luxsciSecret: "demo-secret",
+  fromAddress: "news@example.com",
+  fromName: "Example News",
+};
