@@ -1,11 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { REPO_ROOT } from "@luxrelay/testkit";
 import { Agent, request } from "undici";
 import { writeBenchmarkSection } from "./report.ts";
+import { startSimulatorProcess } from "./sim-process.ts";
 
 // Simulator throughput and memory: the simulator runs as its own process (`luxsci-sim`, one
 // event loop, so one core) while this process signs and posts POST /email/send calls of 1000
@@ -28,41 +25,7 @@ const account = { user: "bench", pass: "p", token: "tok-bench", secret: "bench-s
 
 const hmac = (text: string) => createHmac("sha256", account.secret).update(text).digest("hex");
 
-/** Starts `luxsci-sim --port 0` and resolves with its URL from the "listening" log line. */
-async function startSimulatorProcess(): Promise<{
-  child: ChildProcess;
-  url: string;
-  origin: string;
-}> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--expose-gc",
-      "--import",
-      "tsx",
-      join(REPO_ROOT, "apps/luxsci-sim/src/main.ts"),
-      "--port",
-      "0",
-      "--seed",
-      "1",
-      "--accounts",
-      JSON.stringify([account]),
-    ],
-    { cwd: join(REPO_ROOT, "apps/luxsci-sim"), stdio: ["ignore", "pipe", "inherit"] },
-  );
-  // Its log keeps being read (and dropped) so a full pipe never blocks it.
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const url = await new Promise<string>((resolve, reject) => {
-    lines.on("line", (line) => {
-      const record = JSON.parse(line) as { msg?: string; url?: string };
-      if (record.msg === "luxsci-sim listening" && record.url) resolve(record.url);
-    });
-    child.once("exit", (code) => reject(new Error(`luxsci-sim exited (${code}) before listening`)));
-  });
-  return { child, url, origin: new URL(url).origin };
-}
-
-const sim = await startSimulatorProcess();
+const sim = await startSimulatorProcess(["--seed", "1", "--accounts", JSON.stringify([account])]);
 const dispatcher = new Agent({ connections });
 const base = new URL(sim.url);
 
@@ -172,7 +135,7 @@ const stats = (await (
   memory: NodeJS.MemoryUsage;
 };
 await dispatcher.close();
-sim.child.kill("SIGTERM");
+sim.stop();
 
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const { ledger, memory } = stats;

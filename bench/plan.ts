@@ -1,0 +1,142 @@
+import { createWriteStream, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { loadConfig } from "@luxrelay/config";
+import { encryptSecret } from "@luxrelay/db";
+import { createLogger } from "@luxrelay/logger";
+import { createExecution, createOutboundRuntime, planExecution } from "@luxrelay/outbound";
+import { createTestDatabase, createTestQueues, ensureTemplateDatabase } from "@luxrelay/testkit";
+import { writeBenchmarkSection } from "./report.ts";
+import { startSimulatorProcess } from "./sim-process.ts";
+
+// Planning one execution of N recipients (seed 000 steps 2-6: CSV -> validate -> suppress ->
+// render -> group -> persist with COPY -> templates -> enqueue), in this process, with the
+// simulator in another. Figures: wall time and this process's peak RSS.
+// npm run plan -w @luxrelay/bench -- --recipients 1000000
+
+const { values } = parseArgs({
+  options: {
+    recipients: { type: "string", default: "1000000" },
+    "no-write": { type: "boolean", default: false },
+  },
+});
+const total = Number(values.recipients);
+const account = { user: "bench", pass: "p", token: "tok-bench", secret: "bench-secret" };
+
+const dir = mkdtempSync(join(tmpdir(), "lr-bench-plan-"));
+const path = join(dir, "audience.csv");
+{
+  const out = createWriteStream(path);
+  out.write("contact_id,email,first_name,tier,city,points\n");
+  const tiers = ["gold", "silver", "bronze"];
+  for (let n = 1; n <= total; n++) {
+    const line = `C${n},user${n}@example.com,Name${n},${tiers[n % 3]},${n % 2 ? "Boston" : "Zürich"},${n % 5000}\n`;
+    if (!out.write(line)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+  }
+  await new Promise<void>((resolve) => out.end(() => resolve()));
+}
+
+await ensureTemplateDatabase();
+const db = await createTestDatabase();
+const queues = createTestQueues();
+const sim = await startSimulatorProcess(["--accounts", JSON.stringify([account])]);
+const config = loadConfig({
+  ...process.env,
+  NODE_ENV: "test",
+  DATABASE_URL: db.url,
+  QUEUE_PREFIX: queues.prefix,
+  LOG_LEVEL: "warn",
+});
+const logger = createLogger({ name: "bench", level: "info" });
+const runtime = createOutboundRuntime(config, logger);
+const { prisma } = runtime.deps;
+
+const channel = await prisma.channel.create({
+  data: {
+    name: "bench",
+    apiUrl: sim.url,
+    luxsciUser: account.user,
+    luxsciToken: account.token,
+    luxsciSecretEnc: encryptSecret(account.secret, config.secretKey),
+    fromAddress: "bench@example.com",
+  },
+});
+const campaign = await prisma.campaign.create({ data: { name: "bench" } });
+const offer = await prisma.offer.create({
+  data: { campaignId: campaign.id, name: "bench", variantAttribute: "tier" },
+});
+const variants = {
+  gold: "<h1>Hello {{ first_name }}</h1><p>Gold in {{ city }}: {{ points }} points.</p>{% if points > 2500 %}<p>Upgrade!</p>{% endif %}",
+  silver: "<h1>Hi {{ first_name }}</h1><p>Silver savings in {{ city }}.</p>",
+  bronze: "<p>Dear {{ first_name }}, 10% off.</p>",
+};
+for (const [position, [key, html]] of Object.entries(variants).entries()) {
+  await prisma.contentVariant.create({
+    data: {
+      offerId: offer.id,
+      key,
+      position,
+      subject: `{{ first_name }}, your ${key} offer`,
+      html: `${html}${"<p>Static footer text, the same for everyone.</p>".repeat(20)}`,
+      text: `Hello {{ first_name }}, ${key}.`,
+    },
+  });
+}
+// 1% of the audience is already suppressed.
+await runtime.deps.pool.query(
+  `INSERT INTO suppression (email, source) SELECT 'user' || n || '@example.com', 'hard_fail'
+   FROM generate_series(1, $1::int, 100) n`,
+  [total],
+);
+const execution = await createExecution(runtime.deps, {
+  offerId: offer.id,
+  channelId: channel.id,
+  audience: { type: "file", path, format: "csv" },
+});
+
+(globalThis as { gc?: () => void }).gc?.();
+const rssBefore = process.memoryUsage().rss;
+let peakRss = rssBefore;
+let peakHeap = 0;
+let peakExternal = 0;
+const sampler = setInterval(() => {
+  const memory = process.memoryUsage();
+  peakRss = Math.max(peakRss, memory.rss);
+  peakHeap = Math.max(peakHeap, memory.heapUsed);
+  peakExternal = Math.max(peakExternal, memory.external);
+}, 50);
+const started = performance.now();
+const result = await planExecution(runtime.deps, execution.id);
+const seconds = (performance.now() - started) / 1000;
+clearInterval(sampler);
+const after = await prisma.execution.findUniqueOrThrow({ where: { id: execution.id } });
+const jobs = await runtime.deps.queues.send.getJobCounts(
+  "waiting",
+  "waiting-children",
+  "prioritized",
+);
+
+await runtime.close();
+sim.stop();
+await queues.cleanup();
+await db.drop();
+
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+const figures = [
+  `${total.toLocaleString("en-US")} CSV rows planned in **${seconds.toFixed(1)} s** (${Math.round(total / seconds).toLocaleString("en-US")} rows/s; target ≤ 20 s; Redpoint's connector: 34m35s)`,
+  `peak RSS of the planning process: **${mb(peakRss)}** (target ≤ 300 MB; ${mb(rssBefore)} before planning started; peak JS heap used ${mb(peakHeap)}, external ${mb(peakExternal)})`,
+  `${result.batches.toLocaleString("en-US")} batches, ${after.recipientsSuppressed.toLocaleString("en-US")} suppressed, ${after.recipientsInvalid} invalid; send jobs enqueued: ${Object.values(
+    jobs,
+  )
+    .reduce((a, b) => a + b, 0)
+    .toLocaleString("en-US")}`,
+];
+process.stdout.write(`${figures.join("\n")}\n`);
+if (!values["no-write"]) {
+  writeBenchmarkSection(
+    "Planning (packages/outbound planExecution)",
+    `npm run plan -w @luxrelay/bench -- --recipients ${total}`,
+    figures,
+  );
+}
