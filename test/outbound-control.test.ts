@@ -79,6 +79,38 @@ describe("outbound control", () => {
     );
   });
 
+  it("429s and 503s on sends are retried (the queue waits out Retry-After): all sent once", async () => {
+    stack.sim.reset();
+    stack.sim.setFault("*/email/send", { rate429: 0.3, retryAfterSeconds: 1, rate503: 0.2 });
+    const { execution, contacts } = await newExecution(5000, { start: 600_000 });
+    expect(await waitForExecution(stack, execution.id, 60_000)).toBe("completed");
+    stack.sim.clearFaults();
+    expect(stack.sim.ledger()).toMatchObject({ total: contacts.length, duplicates: 0 });
+  });
+
+  it("an audience can be a table already in PostgreSQL; any column is a template variable", async () => {
+    stack.sim.reset();
+    await stack.deps.pool.query(
+      `CREATE TABLE crm_contacts AS SELECT 'k' || n AS contact_id, 'Table.' || n || '@Example.com' AS email,
+         'Tab\\le "' || n || E'"\ttab' AS first_name, 'Oslo' AS city FROM generate_series(1, 1500) n`,
+    );
+    const fixture = await createOfferFixture(stack, { variants: [VARIANT] });
+    const execution = await createExecution(stack.deps, {
+      offerId: fixture.offerId,
+      channelId: fixture.channelId,
+      audience: { type: "table", name: "crm_contacts" },
+    });
+    expect(await waitForExecution(stack, execution.id)).toBe("completed");
+    expect(stack.sim.ledger()).toMatchObject({ total: 1500, duplicates: 0 });
+    const [entry] = stack.sim.ledgerEntries({
+      chids: [`${execution.id}_${fixture.offerId}_${fixture.channelId}_k7`],
+    });
+    expect(entry?.to).toBe("table.7@example.com");
+    expect(stack.sim.mergedMessage(entry?.sendmailId as string)?.text).toBe(
+      'Hello Tab\\le "7"\ttab',
+    );
+  });
+
   it("scheduling: nothing is planned or sent before sendAt", async () => {
     stack.sim.reset();
     const sendAt = new Date(Date.now() + 2500);
