@@ -49,7 +49,14 @@ export interface Config {
     batchSize: number;
     maxJobsWaitMs: number;
   };
-  sync: { intervalSeconds: number; stateDir: string; fileRetentionDays: number };
+  sync: {
+    intervalSeconds: number;
+    overlapSeconds: number;
+    exportPollMs: number;
+    maxExportJobs: number;
+    stateDir: string;
+    fileRetentionDays: number;
+  };
 }
 
 // Never echo these values back: they are secrets.
@@ -129,6 +136,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     sync: {
       intervalSeconds: e.SYNC_INTERVAL_SECONDS,
+      overlapSeconds: e.SYNC_OVERLAP_SECONDS,
+      exportPollMs: e.EXPORT_POLL_MS,
+      maxExportJobs: e.LUXSCI_MAX_EXPORT_JOBS,
       stateDir: e.STATE_DIR,
       fileRetentionDays: e.STATE_FILE_RETENTION_DAYS,
     },

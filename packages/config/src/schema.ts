@@ -120,6 +120,12 @@ export const ZEnv = z.object({
   LUXSCI_BATCH_SIZE: intInRange(1, 1000, 1000),
   LUXSCI_MAX_JOBS_WAIT_MS: intInRange(0, 3_600_000, 60_000),
   SYNC_INTERVAL_SECONDS: intInRange(10, 86_400, 300),
+  /** Each sync re-reads this far before its watermark (late rows; re-reads add nothing). */
+  SYNC_OVERLAP_SECONDS: intInRange(0, 86_400, 900),
+  /** Between two looks at LuxSci's /jobs while an export runs. */
+  EXPORT_POLL_MS: intInRange(100, 600_000, 5_000),
+  /** LuxSci's max_jobs: exports running at once per account (the exports queue's cap). */
+  LUXSCI_MAX_EXPORT_JOBS: intInRange(1, 100, 2),
   STATE_DIR: z.string().min(1).default("var/state"),
   STATE_FILE_RETENTION_DAYS: intInRange(1, 365, 7),
 });

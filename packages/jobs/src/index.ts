@@ -1,12 +1,18 @@
 export { createRedisConnection, type RedisConnectionOptions } from "./connection.ts";
 export {
   JOB_NAMES,
+  type TExportStepPayload,
   type TFinalizePayload,
+  type THousekeepingPayload,
   type TPlanPayload,
   type TSendBatchPayload,
+  type TSyncPayload,
+  ZExportStepPayload,
   ZFinalizePayload,
+  ZHousekeepingPayload,
   ZPlanPayload,
   ZSendBatchPayload,
+  ZSyncPayload,
 } from "./payloads.ts";
 export { uniqueQueuePrefix } from "./prefix.ts";
 export {

@@ -22,4 +22,26 @@ export const ZFinalizePayload = z.object({
 });
 export type TFinalizePayload = z.infer<typeof ZFinalizePayload>;
 
-export const JOB_NAMES = { plan: "plan", send: "send-batch", finalize: "finalize" } as const;
+/** `reports` queue: one sync run of a channel (scheduled, or asked for now). */
+export const ZSyncPayload = z.object({
+  channelId: z.string().regex(/^[0-9a-f]{32}$/),
+  reason: z.enum(["scheduled", "manual"]).default("scheduled"),
+});
+export type TSyncPayload = z.infer<typeof ZSyncPayload>;
+
+/** `exports` queue: the next step of one async export (export_job row). */
+export const ZExportStepPayload = z.object({ exportJobId: id });
+export type TExportStepPayload = z.infer<typeof ZExportStepPayload>;
+
+/** `housekeeping` queue: sweeps and retention. */
+export const ZHousekeepingPayload = z.object({ task: z.enum(["sweep-report-files"]) });
+export type THousekeepingPayload = z.infer<typeof ZHousekeepingPayload>;
+
+export const JOB_NAMES = {
+  plan: "plan",
+  send: "send-batch",
+  finalize: "finalize",
+  sync: "sync",
+  exportStep: "export-step",
+  housekeeping: "housekeeping",
+} as const;

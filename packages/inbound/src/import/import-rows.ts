@@ -1,0 +1,223 @@
+import type { ReportKind } from "@luxrelay/luxsci";
+import type pg from "pg";
+import { copyStagedEvents } from "./copy-stage.ts";
+import { createWallClock } from "./dates.ts";
+import { upsertEngagement } from "./engagement.ts";
+import { mapReportRow, type StagedEvent } from "./map-row.ts";
+import { upsertOfferHistory } from "./offer-history.ts";
+import { publishNewEvents } from "./publish.ts";
+import {
+  createStageTable,
+  dropNewEventsTable,
+  findTrackedExecutions,
+  insertNewEvents,
+  lockChannelImports,
+} from "./stage.ts";
+import { insertSuppressions } from "./suppression.ts";
+import type { ImportResult, InboundDeps, RowProblem, SourcedRow } from "./types.ts";
+
+// Seed 000 inbound steps 6-9 and 11 for one report page or export file: rows are mapped and
+// checked in a single streaming pass straight into COPY (nothing is held in memory), then a
+// few set-based statements do the rest in the same transaction: new events into email_event,
+// and from those only, offer history, suppression and engagement. After COMMIT the new events
+// go to the events stream. Every step is idempotent: importing the same rows again inserts no
+// event, so it changes no derived row and publishes nothing.
+
+/** Problems kept in a result; the rest are only counted. */
+export const MAX_REPORTED_PROBLEMS = 1000;
+// Enough memory for the GROUP BYs over a million new events to hash in memory.
+const IMPORT_WORK_MEM = "64MB";
+
+export interface ImportReportRowsInput {
+  channelId: string;
+  kind: ReportKind;
+  rows: AsyncIterable<SourcedRow> | Iterable<SourcedRow>;
+  /** Where the rows come from, for problems and logs: "file 1689671756-1485-20872.csv". */
+  source: string;
+  /**
+   * null/undefined: report dates are GMT (LuxSci's default); otherwise the IANA zone they are
+   * written in (the channel's event timezone override: the server's zone).
+   */
+  timezone?: string | null;
+}
+
+class Tally {
+  offered = 0;
+  notOurs = 0;
+  rejected = 0;
+  maxOccurredMs = Number.NEGATIVE_INFINITY;
+  readonly problems: RowProblem[] = [];
+  /** Staged rows per "<executionId>_<offerId>": which executions to look up in tracking. */
+  readonly rowsByExecution = new Map<string, { executionId: number; rows: number }>();
+
+  constructor(private readonly source: string) {}
+
+  reject(line: number, field: string, message: string): void {
+    this.rejected++;
+    if (this.problems.length < MAX_REPORTED_PROBLEMS) {
+      this.problems.push({ source: this.source, line, field, message });
+    }
+  }
+
+  sawDate(ms: number): void {
+    if (ms > this.maxOccurredMs) this.maxOccurredMs = ms;
+  }
+}
+
+/** Maps each row, rejecting or counting it, and emits the events of those that are ours. */
+async function stageRows(
+  input: ImportReportRowsInput,
+  tally: Tally,
+  emit: (event: StagedEvent) => void | Promise<void>,
+): Promise<void> {
+  const clock = createWallClock(input.timezone);
+  const stage = (sourced: SourcedRow): void | Promise<void> => {
+    tally.offered++;
+    if (sourced.defect) {
+      tally.reject(sourced.line, sourced.defect.field, sourced.defect.message);
+      return;
+    }
+    const mapped = mapReportRow(input.kind, sourced.row, input.channelId, clock);
+    if (mapped.outcome === "problem") {
+      tally.reject(sourced.line, mapped.field, mapped.message);
+      return;
+    }
+    tally.sawDate(mapped.occurredMs);
+    if (mapped.outcome === "notOurs") {
+      tally.notOurs++;
+      return;
+    }
+    const [first, second] = mapped.events as [StagedEvent, StagedEvent?];
+    const key = `${first[4]}_${first[5]}`;
+    const seen = tally.rowsByExecution.get(key);
+    if (seen) seen.rows++;
+    else tally.rowsByExecution.set(key, { executionId: first[4], rows: 1 });
+    const flushing = emit(first);
+    if (second === undefined) return flushing;
+    return flushing ? flushing.then(() => emit(second)) : emit(second);
+  };
+  // A page already in memory is walked without an await per row; a file is read as it goes.
+  if (Symbol.asyncIterator in input.rows) {
+    for await (const sourced of input.rows) await stage(sourced);
+  } else {
+    for (const sourced of input.rows) {
+      const flushing = stage(sourced);
+      if (flushing) await flushing;
+    }
+  }
+}
+
+/** Rows whose chid names this channel but an execution/offer it has no tracking row for. */
+async function countUntracked(client: pg.ClientBase, channelId: string, tally: Tally) {
+  if (tally.rowsByExecution.size === 0) return 0;
+  const executionIds = [...new Set([...tally.rowsByExecution.values()].map((e) => e.executionId))];
+  const tracked = await findTrackedExecutions(client, channelId, executionIds);
+  let untracked = 0;
+  for (const [key, { rows }] of tally.rowsByExecution) {
+    if (!tracked.has(key)) untracked += rows;
+  }
+  return untracked;
+}
+
+/**
+ * Publishes the committed new events. A failure here can't undo the import, and a retry would
+ * insert (and so publish) nothing: it is logged as an error with the count, and the result's
+ * `published` falls short of `inserted`, rather than failing an import that is stored.
+ */
+async function publishCommitted(
+  deps: InboundDeps,
+  client: pg.ClientBase,
+  channelId: string,
+  inserted: number,
+): Promise<number> {
+  try {
+    return await publishNewEvents(client, deps.redis, { queuePrefix: deps.queuePrefix, channelId });
+  } catch (error) {
+    deps.logger.error({ err: error, channelId, inserted }, "imported events not published");
+    return 0;
+  }
+}
+
+/**
+ * Imports one page or file of `kind` report rows for a channel. Rows that can't be read or
+ * lack what an event needs are rejected with source, line and field; the rest are imported.
+ * Throws, and stores nothing, only when the database fails, the timezone is unknown or the
+ * source can't be read at all (ReportFileError: an export file without a usable header).
+ */
+export async function importReportRows(
+  deps: InboundDeps,
+  input: ImportReportRowsInput,
+): Promise<ImportResult> {
+  createWallClock(input.timezone); // an unknown zone fails here, before a connection is taken
+  const started = performance.now();
+  const tally = new Tally(input.source);
+  const client = await deps.pool.connect();
+  let inserted = 0;
+  let published = 0;
+  // Milliseconds per phase, logged: where an import's time goes.
+  const phases: Record<string, number> = {};
+  let mark = started;
+  const lap = (phase: string) => {
+    const now = performance.now();
+    phases[phase] = Math.round(now - mark);
+    mark = now;
+  };
+  try {
+    await client.query("BEGIN");
+    // JIT compiling costs more than it saves on these one-pass statements (PostgreSQL turns
+    // it on from the staging table's row estimate).
+    await client.query(`SET LOCAL work_mem = '${IMPORT_WORK_MEM}'; SET LOCAL jit = off`);
+    await lockChannelImports(client, input.channelId);
+    await createStageTable(client);
+    await copyStagedEvents(client, (emit) => stageRows(input, tally, emit));
+    tally.notOurs += await countUntracked(client, input.channelId, tally);
+    lap("stageMs");
+    inserted = await insertNewEvents(client, input.channelId);
+    lap("insertMs");
+    if (inserted > 0) {
+      await upsertOfferHistory(client, input.channelId);
+      lap("offerHistoryMs");
+      await insertSuppressions(client, input.channelId);
+      lap("suppressionMs");
+      await upsertEngagement(client, input.channelId, input.kind);
+      lap("engagementMs");
+    }
+    await client.query("COMMIT");
+    lap("commitMs");
+    if (inserted > 0) published = await publishCommitted(deps, client, input.channelId, inserted);
+    await dropNewEventsTable(client);
+    lap("publishMs");
+  } catch (error) {
+    // Closing the connection aborts any open transaction and drops its temp tables, whatever
+    // state the failure left it in; a ROLLBACK on a broken connection would only hide the error.
+    client.release(error instanceof Error ? error : true);
+    throw error;
+  }
+  client.release();
+
+  const result: ImportResult = {
+    offered: tally.offered,
+    inserted,
+    notOurs: tally.notOurs,
+    rejected: tally.rejected,
+    problems: tally.problems,
+    maxOccurredAt: Number.isFinite(tally.maxOccurredMs) ? new Date(tally.maxOccurredMs) : null,
+    published,
+  };
+  deps.logger.info(
+    {
+      channelId: input.channelId,
+      kind: input.kind,
+      source: input.source,
+      offered: result.offered,
+      inserted,
+      published,
+      notOurs: result.notOurs,
+      rejected: result.rejected,
+      ms: Math.round(performance.now() - started),
+      ...phases,
+    },
+    "report rows imported",
+  );
+  return result;
+}

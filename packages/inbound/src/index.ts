@@ -1,0 +1,39 @@
+// Inbound state sync (seed 000 inbound steps 1-11): the package's only public door.
+
+export type { SyncDeps, SyncSettings } from "./context.ts";
+export {
+  EVENTS_STREAM,
+  eventsStreamKey,
+  type ImportResult,
+  type InboundDeps,
+  importReportRows,
+  type RowProblem,
+  readReportCsv,
+  type SourcedRow,
+} from "./import/index.ts";
+export {
+  type ContactEngagement,
+  type EventMetrics,
+  getContactEngagement,
+  getExecutionMetrics,
+  getOfferMetrics,
+} from "./metrics/index.ts";
+export { createSyncRuntime, type SyncRuntime } from "./runtime.ts";
+export { type ApiSyncResult, type SyncProgress, syncChannelByApi } from "./sync/api-sync.ts";
+export { chidFilter, REPORT_KINDS } from "./sync/channel.ts";
+export {
+  createExportJobs,
+  type ExportStep,
+  reportsDir,
+  stepExportJob,
+} from "./sync/export-sync.ts";
+export {
+  requestChannelSync,
+  runChannelSync,
+  type SyncRunResult,
+  scheduleChannelSyncs,
+} from "./sync/run-sync.ts";
+export { downloadAndDelete, SftpError } from "./sync/sftp.ts";
+export { importLuxSciSuppressions } from "./sync/suppression-list.ts";
+export { sweepReportFiles } from "./sync/sweep.ts";
+export { advanceWatermark, readWatermark } from "./sync/watermark.ts";

@@ -1,0 +1,60 @@
+import type { Config } from "@luxrelay/config";
+import { createPrismaClient } from "@luxrelay/db";
+import { createQueue, createRedisConnection, QUEUE_NAMES } from "@luxrelay/jobs";
+import type { Logger } from "@luxrelay/logger";
+import { createLuxSciClientFactory } from "@luxrelay/outbound";
+import pg from "pg";
+import type { SyncDeps } from "./context.ts";
+
+// The wiring of the inbound sync, built once by a worker (or a test) from the config.
+
+export interface SyncRuntime {
+  deps: SyncDeps;
+  close(): Promise<void>;
+}
+
+export function createSyncRuntime(config: Config, logger: Logger): SyncRuntime {
+  const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, maxConnections: 4 });
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 6 });
+  const redis = createRedisConnection({
+    redisUrl: config.redisUrl,
+    connectionName: "luxrelay-inbound",
+  });
+  const context = { connection: redis, prefix: config.queuePrefix };
+  const queues = {
+    reports: createQueue(QUEUE_NAMES.reports, context),
+    exports: createQueue(QUEUE_NAMES.exports, context),
+  };
+  const luxsci = createLuxSciClientFactory({
+    secretKey: config.secretKey,
+    retryBaseMs: config.luxsci.retryBaseMs,
+    timeoutMs: config.luxsci.timeoutMs,
+    logger,
+  });
+  const deps: SyncDeps = {
+    prisma,
+    pool,
+    redis,
+    queuePrefix: config.queuePrefix,
+    logger,
+    queues,
+    luxsci,
+    secretKey: config.secretKey,
+    settings: {
+      stateDir: config.sync.stateDir,
+      fileRetentionDays: config.sync.fileRetentionDays,
+      maxJobsWaitMs: config.luxsci.maxJobsWaitMs,
+      exportPollMs: config.sync.exportPollMs,
+      overlapMs: config.sync.overlapSeconds * 1000,
+      intervalSeconds: config.sync.intervalSeconds,
+    },
+  };
+  return {
+    deps,
+    async close() {
+      await Promise.allSettled([queues.reports.close(), queues.exports.close(), luxsci.closeAll()]);
+      await Promise.allSettled([pool.end(), prisma.$disconnect()]);
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

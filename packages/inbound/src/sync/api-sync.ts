@@ -1,0 +1,77 @@
+import type { ReportKind } from "@luxrelay/luxsci";
+import type { SyncDeps } from "../context.ts";
+import { importReportRows } from "../import/import-rows.ts";
+import { channelTimezone, chidFilter, loadChannel, REPORT_KINDS } from "./channel.ts";
+import { importLuxSciSuppressions } from "./suppression-list.ts";
+import { advanceWatermark, queryStart } from "./watermark.ts";
+
+// Seed 000 inbound step 1 in API mode: every report of the channel, page by page (≤ 50,000
+// rows), from its watermark, filtered by the chid header; each page is stored before the next
+// is asked for, and the watermark moves once the whole report has been read.
+
+export interface KindResult {
+  kind: ReportKind;
+  pages: number;
+  offered: number;
+  inserted: number;
+  notOurs: number;
+  rejected: number;
+}
+
+export interface ApiSyncResult {
+  channelId: string;
+  kinds: KindResult[];
+  suppressions: { listed: number; added: number };
+}
+
+export type SyncProgress = (progress: {
+  kind: ReportKind;
+  pages: number;
+  rows: number;
+}) => Promise<void> | void;
+
+export async function syncChannelByApi(
+  deps: SyncDeps,
+  channelId: string,
+  options: { pageSize?: number; progress?: SyncProgress } = {},
+): Promise<ApiSyncResult> {
+  const channel = await loadChannel(deps, channelId);
+  const client = deps.luxsci(channel);
+  const timezone = channelTimezone(channel);
+  const kinds: KindResult[] = [];
+  for (const kind of REPORT_KINDS) {
+    const afterDate = await queryStart(deps, channelId, kind, timezone);
+    const result: KindResult = { kind, pages: 0, offered: 0, inserted: 0, notOurs: 0, rejected: 0 };
+    let newest: Date | null = null;
+    for await (const page of client.iterateReport(kind, {
+      afterDate,
+      header1: chidFilter(channelId),
+      matches: options.pageSize,
+    })) {
+      const imported = await importReportRows(deps, {
+        channelId,
+        kind,
+        rows: page.rows.map((row, i) => ({ line: page.firstRow + i + 1, row })),
+        source: `${kind} report, rows from ${page.firstRow + 1}`,
+        timezone,
+      });
+      result.pages++;
+      result.offered += imported.offered;
+      result.inserted += imported.inserted;
+      result.notOurs += imported.notOurs;
+      result.rejected += imported.rejected;
+      if (imported.maxOccurredAt && (!newest || imported.maxOccurredAt > newest)) {
+        newest = imported.maxOccurredAt;
+      }
+      for (const problem of imported.problems.slice(0, 20)) {
+        deps.logger.warn({ channelId, kind, ...problem }, "report row rejected");
+      }
+      await options.progress?.({ kind, pages: result.pages, rows: result.offered });
+    }
+    if (newest) await advanceWatermark(deps, channelId, kind, newest);
+    kinds.push(result);
+  }
+  const suppressions = await importLuxSciSuppressions(deps, channelId, client);
+  deps.logger.info({ channelId, kinds, suppressions }, "channel synced (API)");
+  return { channelId, kinds, suppressions };
+}

@@ -1,0 +1,536 @@
+import { createLogger } from "@luxrelay/logger";
+import type { LuxSciCell, ReportKind, ReportRow } from "@luxrelay/luxsci";
+import { REPORT_HEADERS } from "@luxrelay/luxsci-sim";
+import {
+  createTestDatabase,
+  createTestQueues,
+  type TestDatabase,
+  type TestQueues,
+} from "@luxrelay/testkit";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventsStreamKey, type InboundDeps, importReportRows } from "../src/import/index.ts";
+import { getContactEngagement } from "../src/metrics/index.ts";
+
+// Seed 000 inbound steps 6-9 and 11 against real PostgreSQL and Redis, with report rows in the
+// simulator's exact columns and formats (apps/luxsci-sim reports/headers.ts, rows.ts).
+
+const CHANNEL = "0123456789abcdef0123456789abcdef";
+const OTHER_CHANNEL = "fedcba9876543210fedcba9876543210";
+
+let db: TestDatabase;
+let queues: TestQueues;
+let pool: pg.Pool;
+let deps: InboundDeps;
+let executionId: number;
+let offerId: number;
+let untrackedExecutionId: number;
+
+/** A report row of `kind` in the simulator's column order, with typical values. */
+function reportRow(kind: ReportKind, values: Record<string, LuxSciCell>): ReportRow {
+  const defaults: Record<string, LuxSciCell> = {
+    user: "bench",
+    user_id: "163972",
+    from_ip: "180.190.229.9",
+    subject: "June Sales",
+    from: "news@example.com",
+    template_id: "330654",
+    status: "Delivered",
+    header1: "chid",
+    header2: "rpid",
+    header2_value: "M",
+    header3: "offername",
+    header3_value: "June Sales",
+    Opens: 0,
+    Clicks: 0,
+    Unsubscribed: 0,
+  };
+  const row: ReportRow = {};
+  for (const name of REPORT_HEADERS[kind]) row[name] = values[name] ?? defaults[name] ?? null;
+  return row;
+}
+
+const chid = (contactId: string, execution = executionId, channel = CHANNEL) =>
+  `${execution}_${offerId}_${channel}_${contactId}`;
+
+function sourced(rows: ReportRow[]) {
+  return rows.map((row, i) => ({ line: i + 1, row }));
+}
+
+async function importRows(kind: ReportKind, rows: ReportRow[], timezone?: string) {
+  return importReportRows(deps, {
+    channelId: CHANNEL,
+    kind,
+    rows: sourced(rows),
+    source: `${kind} test page`,
+    timezone,
+  });
+}
+
+async function events(where = "TRUE", params: unknown[] = []) {
+  const { rows } = await pool.query(
+    `SELECT type::text, sendmail_id, occurred_at, email, execution_id, contact_id, chid, status,
+            details, url, ip, user_agent
+       FROM email_event WHERE ${where} ORDER BY occurred_at, type`,
+    params,
+  );
+  return rows;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase({ migrated: true });
+  queues = createTestQueues();
+  pool = new pg.Pool({ connectionString: db.url, max: 3 });
+  deps = {
+    pool,
+    redis: queues.connection,
+    queuePrefix: queues.prefix,
+    logger: createLogger({ name: "import-test", level: "silent" }),
+  };
+  for (const id of [CHANNEL, OTHER_CHANNEL]) {
+    await pool.query(
+      `INSERT INTO channel (id, name, luxsci_user, luxsci_token, luxsci_secret_enc, from_address, updated_at)
+       VALUES ($1, $2, 'u', 't', 'v1:a:b:c', 'news@example.com', now())`,
+      [id, `channel ${id}`],
+    );
+  }
+  const { rows } = await pool.query(
+    `WITH c AS (INSERT INTO campaign (name, updated_at) VALUES ('June', now()) RETURNING id),
+          o AS (INSERT INTO offer (campaign_id, name, updated_at) SELECT id, 'Sale', now() FROM c RETURNING id)
+     INSERT INTO execution (offer_id, channel_id, audience, updated_at)
+     SELECT id, $1, '{}', now() FROM o, generate_series(1, 2) RETURNING id, offer_id`,
+    [CHANNEL],
+  );
+  executionId = rows[0].id;
+  untrackedExecutionId = rows[1].id;
+  offerId = rows[0].offer_id;
+  await pool.query(
+    "INSERT INTO tracking (tracking_id, execution_id, offer_id, channel_id) VALUES ($1, $2, $3, $4)",
+    [`${executionId}_${offerId}_${CHANNEL}`, executionId, offerId, CHANNEL],
+  );
+  for (const [contact, email] of [
+    ["c_1", "alice@example.com"],
+    ["c2", "bob@example.com"],
+  ]) {
+    await pool.query(
+      `INSERT INTO recipient (execution_id, contact_id, email, batch_seq, chid)
+       VALUES ($1, $2, $3, 1, $4)`,
+      [executionId, contact, email, chid(contact as string)],
+    );
+  }
+});
+
+afterAll(async () => {
+  await queues?.connection.del(eventsStreamKey(queues.prefix));
+  await queues?.cleanup();
+  await pool?.end();
+  await db?.drop();
+});
+
+describe("importReportRows", () => {
+  const sentRows = () => [
+    reportRow("sent", {
+      date_sent: "2024-03-01 08:00:00",
+      to: "Alice@Example.com",
+      sendmail_id: "SM1",
+      header1_value: chid("c_1"),
+    }),
+    reportRow("sent", {
+      date_sent: "2024-03-01 08:00:01",
+      to: "bob@example.com",
+      sendmail_id: "SM2",
+      header1_value: chid("c2"),
+    }),
+    reportRow("sent", {
+      date_sent: "2024-03-01 08:00:02",
+      to: "carol@example.com",
+      sendmail_id: "SM3",
+      header1_value: chid("c3"),
+    }),
+    // Not ours: another channel, no chid, an execution of ours with no tracking row.
+    reportRow("sent", {
+      date_sent: "2024-03-01 08:00:03",
+      to: "x@example.com",
+      sendmail_id: "SMX1",
+      header1_value: chid("c9", executionId, OTHER_CHANNEL),
+    }),
+    reportRow("sent", {
+      date_sent: "2024-03-01 08:00:04",
+      to: "y@example.com",
+      sendmail_id: "SMX2",
+      header1: null,
+      header1_value: null,
+    }),
+    reportRow("sent", {
+      date_sent: "2024-03-01 08:00:05",
+      to: "z@example.com",
+      sendmail_id: "SMX3",
+      header1_value: chid("c9", untrackedExecutionId),
+    }),
+  ];
+
+  it("maps sent rows to sent events at date_sent and counts rows that aren't ours", async () => {
+    const result = await importRows("sent", sentRows());
+    expect(result).toMatchObject({ offered: 6, inserted: 3, notOurs: 3, rejected: 0 });
+    expect(result.problems).toEqual([]);
+    expect(result.maxOccurredAt).toEqual(new Date("2024-03-01T08:00:05Z"));
+    const stored = await events("type = 'sent'");
+    expect(stored).toHaveLength(3);
+    expect(stored[0]).toMatchObject({
+      type: "sent",
+      sendmail_id: "SM1",
+      occurred_at: new Date("2024-03-01T08:00:00Z"),
+      email: "alice@example.com",
+      execution_id: executionId,
+      contact_id: "c_1",
+      chid: chid("c_1"),
+    });
+  });
+
+  it("inserts nothing when the same rows are imported again", async () => {
+    const result = await importRows("sent", sentRows());
+    expect(result).toMatchObject({ offered: 6, inserted: 0, notOurs: 3, published: 0 });
+    expect(await events("type = 'sent'")).toHaveLength(3);
+  });
+
+  it("maps delivery statuses, details and Unsubscribed", async () => {
+    const rows = [
+      reportRow("delivery", {
+        date_sent: "2024-03-01 08:00:00",
+        to: "alice@example.com",
+        status: "Delivered",
+        details: "gmail-smtp-in.l.google.com said 'Sent (OK)'",
+        last_updated: "2024-03-01 08:01:00",
+        sendmail_id: "SM1",
+        header1_value: chid("c_1"),
+      }),
+      reportRow("delivery", {
+        date_sent: "2024-03-01 08:00:01",
+        to: "bob@example.com",
+        status: "HardFail",
+        details: "550 5.1.1 user unknown",
+        last_updated: "2024-03-01 08:02:00",
+        sendmail_id: "SM2",
+        header1_value: chid("c2"),
+      }),
+      reportRow("delivery", {
+        date_sent: "2024-03-01 08:00:02",
+        to: "carol@example.com",
+        status: "Spam",
+        details: "554 rejected as spam",
+        last_updated: "2024-03-01 08:03:00",
+        sendmail_id: "SM3",
+        header1_value: chid("c3"),
+      }),
+      reportRow("delivery", {
+        date_sent: "2024-03-01 08:00:03",
+        to: "dave@example.com",
+        status: "Delivered",
+        last_updated: "2024-03-01 08:04:00",
+        sendmail_id: "SM4",
+        Unsubscribed: 1,
+        header1_value: chid("c4"),
+      }),
+      reportRow("delivery", {
+        date_sent: "2024-03-01 08:00:04",
+        to: "erin@example.com",
+        status: "Failed",
+        details: "451 try later, gave up",
+        last_updated: "2024-03-01 08:05:00",
+        sendmail_id: "SM6",
+        header1_value: chid("c6"),
+      }),
+    ];
+    const result = await importRows("delivery", rows);
+    expect(result).toMatchObject({ offered: 5, inserted: 6, notOurs: 0, rejected: 0 });
+    const stored = await events("sendmail_id = ANY($1) AND type <> 'sent'", [
+      ["SM1", "SM2", "SM3", "SM4", "SM6"],
+    ]);
+    expect(stored.map((e) => [e.sendmail_id, e.type, e.occurred_at.toISOString()])).toEqual([
+      ["SM1", "delivered", "2024-03-01T08:01:00.000Z"],
+      ["SM2", "hard_fail", "2024-03-01T08:02:00.000Z"],
+      ["SM3", "spam", "2024-03-01T08:03:00.000Z"],
+      ["SM4", "delivered", "2024-03-01T08:04:00.000Z"],
+      ["SM4", "unsubscribed", "2024-03-01T08:04:00.000Z"],
+      ["SM6", "failed", "2024-03-01T08:05:00.000Z"],
+    ]);
+    expect(stored[1]).toMatchObject({ status: "HardFail", details: "550 5.1.1 user unknown" });
+    // A delivery row LuxSci lists again with a newer last_updated is not a second delivery.
+    const again = reportRow("delivery", {
+      ...rows[0],
+      last_updated: "2024-03-01 09:00:00",
+      Opens: 2,
+    });
+    expect((await importRows("delivery", [again])).inserted).toBe(0);
+  });
+
+  it("maps opens, clicks and feedback-loop complaints with their fields", async () => {
+    const open = (date: string, ip = "69.147.89.136") =>
+      reportRow("opens", {
+        date_sent: "2024-03-01 08:00:00",
+        open_date: date,
+        opener_ip: ip,
+        user_agent: "YahooMailProxy; https://help.yahoo.com/kb/yahoo-mail-proxy-SLN28749.html",
+        to: "alice@example.com",
+        sendmail_id: "SM1",
+        header1_value: chid("c_1"),
+      });
+    const opens = await importRows("opens", [
+      open("2024-03-01 09:10:00"),
+      open("2024-03-02 09:20:00"),
+      open("2024-03-03 14:00:00"),
+    ]);
+    expect(opens.inserted).toBe(3);
+    const clicks = await importRows("clicks", [
+      reportRow("clicks", {
+        date_sent: "2024-03-01 08:00:00",
+        click_date: "2024-03-01 10:00:00",
+        url: "http://www.example.com/?a=1,b=2",
+        clicker_ip: "180.190.229.9",
+        user_agent: "Mozilla/5.0",
+        to: "alice@example.com",
+        sendmail_id: "SM1",
+        header1_value: chid("c_1"),
+      }),
+    ]);
+    expect(clicks.inserted).toBe(1);
+    const fbl = await importRows("fbl", [
+      reportRow("fbl", {
+        date_sent: "2024-03-01 08:00:03",
+        complaint_date: "2024-03-02 07:00:00",
+        to: "dave@example.com",
+        feedback_type: "abuse",
+        sendmail_id: "SM4",
+        header1_value: chid("c4"),
+      }),
+    ]);
+    expect(fbl.inserted).toBe(1);
+
+    const [firstOpen] = await events("type = 'opened'");
+    expect(firstOpen).toMatchObject({
+      occurred_at: new Date("2024-03-01T09:10:00Z"),
+      ip: "69.147.89.136",
+      user_agent: expect.stringContaining("YahooMailProxy"),
+    });
+    const [click] = await events("type = 'clicked'");
+    expect(click).toMatchObject({
+      occurred_at: new Date("2024-03-01T10:00:00Z"),
+      url: "http://www.example.com/?a=1,b=2",
+      ip: "180.190.229.9",
+      user_agent: "Mozilla/5.0",
+    });
+    const [complaint] = await events("type = 'complaint'");
+    expect(complaint).toMatchObject({
+      occurred_at: new Date("2024-03-02T07:00:00Z"),
+      sendmail_id: "SM4",
+      contact_id: "c4",
+      status: "abuse",
+    });
+  });
+
+  it("moves offer history forward only, with earliest timestamps and counters", async () => {
+    const { rows } = await pool.query(
+      `SELECT contact_id, state::text, email, offer_id, channel_id, sent_at, delivered_at,
+              opened_at, clicked_at, failed_at, opens, clicks
+         FROM offer_history WHERE execution_id = $1 ORDER BY contact_id`,
+      [executionId],
+    );
+    const byContact = Object.fromEntries(rows.map((row) => [row.contact_id, row]));
+    expect(byContact.c_1).toMatchObject({
+      state: "clicked",
+      email: "alice@example.com",
+      offer_id: offerId,
+      channel_id: CHANNEL,
+      sent_at: new Date("2024-03-01T08:00:00Z"),
+      delivered_at: new Date("2024-03-01T08:01:00Z"),
+      opened_at: new Date("2024-03-01T09:10:00Z"),
+      clicked_at: new Date("2024-03-01T10:00:00Z"),
+      failed_at: null,
+      opens: 3,
+      clicks: 1,
+    });
+    expect(byContact.c2).toMatchObject({
+      state: "hard_fail",
+      failed_at: new Date("2024-03-01T08:02:00Z"),
+    });
+    expect(byContact.c3?.state).toBe("spam");
+    expect(byContact.c4?.state).toBe("complaint");
+    expect(byContact.c6?.state).toBe("failed");
+
+    // A late sent row (reports arrive in any order) doesn't move a state back.
+    await importRows("sent", [
+      reportRow("sent", {
+        date_sent: "2024-03-01 07:59:00",
+        to: "erin@example.com",
+        sendmail_id: "SM6-resend",
+        header1_value: chid("c6"),
+      }),
+    ]);
+    const { rows: c6 } = await pool.query(
+      "SELECT state::text, sent_at FROM offer_history WHERE execution_id = $1 AND contact_id = 'c6'",
+      [executionId],
+    );
+    expect(c6[0]).toEqual({ state: "failed", sent_at: new Date("2024-03-01T07:59:00Z") });
+  });
+
+  it("suppresses hard fails, failures, spam, complaints and unsubscribes", async () => {
+    const { rows } = await pool.query(
+      "SELECT email, source::text, reason, channel_id, at FROM suppression ORDER BY email, source",
+    );
+    expect(rows.map((row) => [row.email, row.source])).toEqual([
+      ["bob@example.com", "hard_fail"],
+      ["carol@example.com", "spam"],
+      ["dave@example.com", "complaint"],
+      ["dave@example.com", "unsubscribe"],
+      ["erin@example.com", "failed"],
+    ]);
+    expect(rows[0]).toMatchObject({
+      reason: "550 5.1.1 user unknown",
+      channel_id: CHANNEL,
+      at: new Date("2024-03-01T08:02:00Z"),
+    });
+    expect(rows[2]?.reason).toBe("Feedback loop complaint (abuse)");
+  });
+
+  it("aggregates engagement per address: counts, first/last, peak hours", async () => {
+    const alice = await getContactEngagement(pool, CHANNEL, "Alice@Example.com");
+    expect(alice).toMatchObject({
+      email: "alice@example.com",
+      sent: 1,
+      delivered: 1,
+      opened: 3,
+      clicked: 1,
+      failed: 0,
+      complaint: 0,
+      unsubscribed: 0,
+      firstEventAt: new Date("2024-03-01T08:00:00Z"),
+      lastEventAt: new Date("2024-03-03T14:00:00Z"),
+      openPeakHour: 9,
+      clickPeakHour: 10,
+    });
+    expect(alice?.openHours[9]).toBe(2);
+    expect(alice?.openHours[14]).toBe(1);
+    expect(alice?.openHours).toHaveLength(24);
+
+    // More opens at 14:00 in a later import move the peak (merged histograms).
+    await importRows(
+      "opens",
+      ["2024-03-04 14:05:00", "2024-03-05 14:06:00"].map((date) =>
+        reportRow("opens", {
+          open_date: date,
+          to: "alice@example.com",
+          sendmail_id: "SM1",
+          header1_value: chid("c_1"),
+        }),
+      ),
+    );
+    const later = await getContactEngagement(pool, CHANNEL, "alice@example.com");
+    expect(later).toMatchObject({
+      opened: 5,
+      openPeakHour: 14,
+      lastEventAt: new Date("2024-03-05T14:06:00Z"),
+    });
+    const dave = await getContactEngagement(pool, CHANNEL, "dave@example.com");
+    expect(dave).toMatchObject({ delivered: 1, unsubscribed: 1, complaint: 1, openPeakHour: null });
+    const bob = await getContactEngagement(pool, CHANNEL, "bob@example.com");
+    expect(bob).toMatchObject({ sent: 1, failed: 1 });
+    expect(await getContactEngagement(pool, CHANNEL, "nobody@example.com")).toBeNull();
+  });
+
+  it("publishes exactly the new events to the events stream, none on re-import", async () => {
+    const key = eventsStreamKey(queues.prefix);
+    const entries = await queues.connection.xrange(key, "-", "+");
+    const { rows } = await pool.query<{ id: string }>(
+      "SELECT id::text FROM email_event ORDER BY id",
+    );
+    const fields = entries.map(([, values]) => {
+      const record: Record<string, string> = {};
+      for (let i = 0; i < values.length; i += 2) record[values[i] as string] = values[i + 1] ?? "";
+      return record;
+    });
+    expect(fields.map((f) => f.id).sort()).toEqual(rows.map((row) => row.id).sort());
+    const click = fields.find((f) => f.type === "clicked");
+    expect(click).toEqual({
+      id: expect.any(String),
+      type: "clicked",
+      channelId: CHANNEL,
+      executionId: String(executionId),
+      offerId: String(offerId),
+      contactId: "c_1",
+      email: "alice@example.com",
+      sendmailId: "SM1",
+      occurredAt: "2024-03-01T10:00:00.000Z",
+      url: "http://www.example.com/?a=1,b=2",
+    });
+    expect(fields.find((f) => f.type === "sent")).not.toHaveProperty("url");
+
+    await importRows("sent", sentRows());
+    expect(await queues.connection.xlen(key)).toBe(entries.length);
+  });
+
+  it("rejects rows without sendmail id, date or a known status, and imports the rest", async () => {
+    const rows = [
+      reportRow("delivery", { last_updated: "2024-03-01 08:00:00", header1_value: chid("c7") }),
+      reportRow("delivery", {
+        last_updated: "2024-02-30 08:00:00",
+        sendmail_id: "SM7",
+        header1_value: chid("c7"),
+      }),
+      reportRow("delivery", { sendmail_id: "SM7", header1_value: chid("c7") }),
+      reportRow("delivery", {
+        last_updated: "2024-03-01 08:00:00",
+        sendmail_id: "SM7",
+        status: "Bounced",
+        header1_value: chid("c7"),
+      }),
+      reportRow("delivery", {
+        last_updated: "2024-03-01 08:00:00",
+        to: "gina@example.com",
+        sendmail_id: "SM7",
+        header1_value: chid("c7"),
+      }),
+    ];
+    const result = await importRows("delivery", rows);
+    expect(result).toMatchObject({ offered: 5, inserted: 1, rejected: 4 });
+    expect(result.problems).toEqual([
+      { source: "delivery test page", line: 1, field: "sendmail_id", message: "missing" },
+      {
+        source: "delivery test page",
+        line: 2,
+        field: "last_updated",
+        message: expect.stringContaining("2024-02-30"),
+      },
+      { source: "delivery test page", line: 3, field: "last_updated", message: "missing" },
+      {
+        source: "delivery test page",
+        line: 4,
+        field: "status",
+        message: 'unknown status "Bounced"',
+      },
+    ]);
+  });
+
+  it("reads dates in the channel's timezone when it overrides GMT", async () => {
+    const row = (date: string, sendmailId: string) =>
+      reportRow("sent", {
+        date_sent: date,
+        to: "tz@example.com",
+        sendmail_id: sendmailId,
+        header1_value: chid("c_tz"),
+      });
+    const result = await importRows(
+      "sent",
+      [row("2024-07-01 08:00:00", "TZ1"), row("2024-01-15 08:00:00", "TZ2")],
+      "America/New_York",
+    );
+    expect(result.maxOccurredAt).toEqual(new Date("2024-07-01T12:00:00Z"));
+    const stored = await events("sendmail_id IN ('TZ1', 'TZ2')");
+    expect(stored.map((e) => [e.sendmail_id, e.occurred_at.toISOString()])).toEqual([
+      ["TZ2", "2024-01-15T13:00:00.000Z"], // EST, UTC-5
+      ["TZ1", "2024-07-01T12:00:00.000Z"], // EDT, UTC-4
+    ]);
+    await expect(
+      importRows("sent", [row("2024-07-01 08:00:00", "TZ3")], "Mars/Olympus"),
+    ).rejects.toThrow(RangeError);
+  });
+});
