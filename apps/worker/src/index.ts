@@ -1,8 +1,12 @@
 import type { Config } from "@luxrelay/config";
+import { createSyncRuntime, type SyncRuntime } from "@luxrelay/inbound";
 import type { Logger } from "@luxrelay/logger";
 import { createOutboundRuntime } from "@luxrelay/outbound";
 import type { Worker } from "bullmq";
 import { startSendWorkers } from "./send-workers.ts";
+import { startHousekeepingWorkers, startSyncWorkers } from "./sync-workers.ts";
+
+export { channelWaiter } from "./send-workers.ts";
 
 // The worker process: the roles in WORKER_QUEUES, and a clean stop. `stop` lets running jobs
 // finish for up to shutdownTimeoutMs, then closes forcefully: an unfinished batch is taken
@@ -16,9 +20,18 @@ export interface WorkerProcess {
 export async function startWorkers(config: Config, logger: Logger): Promise<WorkerProcess> {
   const runtime = createOutboundRuntime(config, logger);
   const workers: Worker[] = [];
+  let sync: SyncRuntime | undefined;
+  const syncDeps = () => {
+    sync ??= createSyncRuntime(config, logger);
+    return sync.deps;
+  };
   for (const role of config.worker.roles) {
     if (role === "send") workers.push(...(await startSendWorkers(runtime.deps, config, logger)));
-    else logger.warn({ role }, "worker role not built yet (issues 6 and 7): skipped");
+    else if (role === "reports")
+      workers.push(...(await startSyncWorkers(syncDeps(), config, logger)));
+    else if (role === "housekeeping")
+      workers.push(...(await startHousekeepingWorkers(syncDeps(), config)));
+    else logger.warn({ role }, "worker role not built yet (issue 7): skipped");
   }
   logger.info({ roles: config.worker.roles, queues: workers.map((w) => w.name) }, "worker started");
   return {
@@ -35,7 +48,7 @@ export async function startWorkers(config: Config, logger: Logger): Promise<Work
         );
         await Promise.all(workers.map((worker) => worker.close(true)));
       }
-      await runtime.close();
+      await Promise.all([runtime.close(), sync?.close()]);
       logger.info("worker stopped");
     },
   };

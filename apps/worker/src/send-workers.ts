@@ -14,28 +14,16 @@ import {
   type SendJobControl,
   sendBatch,
 } from "@luxrelay/outbound";
-import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { parsePayload } from "./payload.ts";
 
 // The `send` role (DESIGN "Outbound"): plan, send and finalize workers. Each processor parses
 // its payload at the door and calls one service function; BullMQ specifics (rate limit,
 // delayed retry) are handed to the service as a small control object.
 
-function parse<T>(
-  schema: {
-    safeParse(data: unknown): { success: true; data: T } | { success: false; error: Error };
-  },
-  job: Job,
-): T {
-  const parsed = schema.safeParse(job.data);
-  if (!parsed.success) {
-    throw new UnrecoverableError(`bad ${job.name} payload: ${parsed.error.message}`);
-  }
-  return parsed.data;
-}
-
 /** A fixed one-minute window per channel in Redis: how long to wait before one more call. */
-function channelWaiter(redis: Redis, prefix: string) {
+export function channelWaiter(redis: Redis, prefix: string) {
   return async (channelId: string, perMinute: number): Promise<number> => {
     const minute = Math.floor(Date.now() / 60_000);
     const key = `${prefix}:ratelimit:${channelId}:${minute}`;
@@ -61,7 +49,7 @@ export async function startSendWorkers(
 
   const plan = new Worker(
     QUEUE_NAMES.plan,
-    async (job) => planExecution(deps, parse(ZPlanPayload, job).executionId),
+    async (job) => planExecution(deps, parsePayload(ZPlanPayload, job).executionId),
     { ...options, connection: connection(), concurrency: 2 },
   );
   const send: Worker = new Worker(
@@ -80,7 +68,7 @@ export async function startSendWorkers(
         },
         channelWait,
       };
-      return sendBatch(deps, parse(ZSendBatchPayload, job), control);
+      return sendBatch(deps, parsePayload(ZSendBatchPayload, job), control);
     },
     {
       ...options,
@@ -91,7 +79,7 @@ export async function startSendWorkers(
   await deps.queues.send.setGlobalConcurrency(config.worker.sendGlobalConcurrency);
   const finalize = new Worker(
     QUEUE_NAMES.finalize,
-    async (job) => finalizeExecution(deps, parse(ZFinalizePayload, job)),
+    async (job) => finalizeExecution(deps, parsePayload(ZFinalizePayload, job)),
     { ...options, connection: connection(), concurrency: 2 },
   );
   const workers = [plan, send, finalize];

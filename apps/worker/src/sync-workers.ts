@@ -1,0 +1,102 @@
+import type { Config } from "@luxrelay/config";
+import {
+  reportsDir,
+  runChannelSync,
+  type SyncDeps,
+  scheduleChannelSyncs,
+  stepExportJob,
+  sweepReportFiles,
+} from "@luxrelay/inbound";
+import {
+  createQueue,
+  createRedisConnection,
+  JOB_NAMES,
+  QUEUE_NAMES,
+  ZExportStepPayload,
+  ZHousekeepingPayload,
+  ZSyncPayload,
+} from "@luxrelay/jobs";
+import type { Logger } from "@luxrelay/logger";
+import { DelayedError, Worker } from "bullmq";
+import { parsePayload } from "./payload.ts";
+
+// The `reports` and `housekeeping` roles (DESIGN "Inbound state sync"): a sync run per channel
+// on its schedule, the export steps (global concurrency = LuxSci's max_jobs; waits are delayed
+// jobs), and the sweep of old report files.
+
+/** How often the reports role re-reads channels to add, change or drop their schedules. */
+const SCHEDULE_REFRESH_MS = 60_000;
+
+export async function startSyncWorkers(deps: SyncDeps, config: Config, logger: Logger) {
+  const connection = () =>
+    createRedisConnection({ redisUrl: config.redisUrl, connectionName: "luxrelay-worker-sync" });
+  const options = {
+    prefix: config.queuePrefix,
+    lockDuration: config.worker.lockMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+  };
+  const reports = new Worker(
+    QUEUE_NAMES.reports,
+    async (job) => {
+      const { channelId } = parsePayload(ZSyncPayload, job);
+      return runChannelSync(deps, channelId, {
+        runId: job.id,
+        progress: (progress) => job.updateProgress(progress),
+      });
+    },
+    { ...options, connection: connection(), concurrency: config.worker.concurrency.reports },
+  );
+  const exports = new Worker(
+    QUEUE_NAMES.exports,
+    async (job, token) => {
+      const step = await stepExportJob(deps, parsePayload(ZExportStepPayload, job).exportJobId);
+      await job.updateProgress({ state: step.state });
+      if (!step.done) {
+        await job.moveToDelayed(Date.now() + step.waitMs, token);
+        throw new DelayedError();
+      }
+      return step;
+    },
+    { ...options, connection: connection(), concurrency: config.worker.concurrency.reports },
+  );
+  await deps.queues.exports.setGlobalConcurrency(config.sync.maxExportJobs);
+  const refresh = async () => {
+    const scheduled = await scheduleChannelSyncs(deps);
+    logger.debug({ scheduled }, "channel sync schedules refreshed");
+  };
+  await refresh();
+  const timer = setInterval(() => {
+    refresh().catch((error: Error) =>
+      logger.error({ err: error.message }, "schedule refresh failed"),
+    );
+  }, SCHEDULE_REFRESH_MS);
+  reports.on("closed", () => clearInterval(timer));
+  return [reports, exports];
+}
+
+export async function startHousekeepingWorkers(deps: SyncDeps, config: Config) {
+  const queue = createQueue(QUEUE_NAMES.housekeeping, {
+    connection: deps.redis,
+    prefix: config.queuePrefix,
+  });
+  await queue.upsertJobScheduler(
+    "sweep-report-files",
+    { every: 3_600_000 },
+    { name: JOB_NAMES.housekeeping, data: { task: "sweep-report-files" } },
+  );
+  const worker = new Worker(
+    QUEUE_NAMES.housekeeping,
+    async (job) => {
+      parsePayload(ZHousekeepingPayload, job);
+      const removed = await sweepReportFiles(reportsDir(deps), deps.settings.fileRetentionDays);
+      return { removed: removed.length };
+    },
+    {
+      prefix: config.queuePrefix,
+      connection: createRedisConnection({ redisUrl: config.redisUrl }),
+      concurrency: config.worker.concurrency.housekeeping,
+    },
+  );
+  worker.on("closed", () => void queue.close());
+  return [worker];
+}

@@ -1,0 +1,30 @@
+import { createTestQueues, type TestQueues } from "@luxrelay/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { channelWaiter } from "../src/index.ts";
+
+// The per-channel requests-per-minute limit (channel.rateLimitPerMinute), on real Redis.
+let queues: TestQueues;
+
+beforeAll(() => {
+  queues = createTestQueues();
+});
+afterAll(async () => {
+  await queues.cleanup();
+});
+
+describe("channel rate limit", () => {
+  it("lets N calls a minute through per channel, then says how long to wait", async () => {
+    const wait = channelWaiter(queues.connection, queues.prefix);
+    expect(await wait("aaa", 2)).toBe(0);
+    expect(await wait("aaa", 2)).toBe(0);
+    const third = await wait("aaa", 2);
+    expect(third).toBeGreaterThan(0);
+    expect(third).toBeLessThanOrEqual(60_050);
+    // Another channel has its own window.
+    expect(await wait("bbb", 2)).toBe(0);
+    const keys = await queues.connection.keys(`${queues.prefix}:ratelimit:*`);
+    expect(keys.length).toBe(2);
+    for (const key of keys) expect(await queues.connection.ttl(key)).toBeGreaterThan(0);
+    await queues.connection.del(...keys);
+  });
+});
