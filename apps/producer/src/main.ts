@@ -1,4 +1,5 @@
 import { getConfigOrExit } from "@luxrelay/config";
+import { createQueue, createRedisConnection, QUEUE_NAMES } from "@luxrelay/jobs";
 import { createLogger } from "@luxrelay/logger";
 import { createOutboundRuntime } from "@luxrelay/outbound";
 import { buildProducerApi } from "./server.ts";
@@ -10,7 +11,15 @@ const log = createLogger({ name: "producer", level: config.logLevel });
 if (config.usingDevSecretKey) log.warn("SECRET_KEY not set: channel secrets use the dev key");
 
 const runtime = createOutboundRuntime(config, log);
-const app = await buildProducerApi(runtime.deps, config, log);
+const redis = createRedisConnection({
+  redisUrl: config.redisUrl,
+  connectionName: "luxrelay-producer",
+});
+const reportsQueue = createQueue(QUEUE_NAMES.reports, {
+  connection: redis,
+  prefix: config.queuePrefix,
+});
+const app = await buildProducerApi(runtime.deps, config, log, { reportsQueue });
 const url = await app.listen({ host: config.host, port: config.producerPort });
 log.info({ url, stateDir: config.sync.stateDir }, "producer listening");
 
@@ -22,6 +31,8 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   try {
     await app.close();
     await runtime.close();
+    await reportsQueue.close();
+    await redis.quit();
   } catch (error) {
     log.error({ err: error }, "producer did not stop cleanly");
     process.exit(1);

@@ -2,6 +2,7 @@ import swagger from "@fastify/swagger";
 import type { Config } from "@luxrelay/config";
 import type { Logger } from "@luxrelay/logger";
 import type { OutboundDeps } from "@luxrelay/outbound";
+import type { Queue } from "bullmq";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { CatalogDeps } from "./catalog/context.ts";
 import { createErrorHandler } from "./http/errors.ts";
@@ -11,6 +12,7 @@ import { campaignRoutes } from "./routes/campaigns.ts";
 import { channelRoutes } from "./routes/channels.ts";
 import type { RouteDeps } from "./routes/context.ts";
 import { executionRoutes } from "./routes/executions.ts";
+import { syncRoutes } from "./routes/sync.ts";
 import { systemRoutes } from "./routes/system.ts";
 
 /** JSON bodies: a variant's HTML can be a few megabytes; audiences have their own limit. */
@@ -20,10 +22,16 @@ const JSON_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
  * The producer's HTTP API as a fastify app, not yet listening: channels, campaigns, offers,
  * audiences and executions, each route one call into the catalog or an outbound service.
  */
+export interface ProducerOptions {
+  /** The reports queue, for sync on demand (POST /channels/{id}/sync). */
+  reportsQueue?: Queue;
+}
+
 export async function buildProducerApi(
   deps: OutboundDeps,
   config: Config,
   logger: Logger,
+  options: ProducerOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the app's type the default one.
@@ -68,6 +76,7 @@ export async function buildProducerApi(
     secretKey: config.secretKey,
     stateDir: config.sync.stateDir,
     defaultApiUrl: config.luxsci.apiUrl,
+    defaultSyncIntervalSeconds: config.sync.intervalSeconds,
   };
   const routeDeps: RouteDeps = { outbound: deps, catalog };
   for (const routes of [
@@ -76,6 +85,7 @@ export async function buildProducerApi(
     campaignRoutes,
     audienceRoutes,
     executionRoutes,
+    syncRoutes(options.reportsQueue),
   ]) {
     await app.register(routes, routeDeps);
   }

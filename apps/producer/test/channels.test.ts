@@ -177,6 +177,16 @@ describe("channels", () => {
     expect(ok.body.test.ms).toBeGreaterThanOrEqual(0);
   });
 
+  it("queues a sync run now and shows its progress; an unknown channel is 404", async () => {
+    const queued = await call(producer.url, "POST", `/channels/${channelId}/sync`);
+    expect(queued.status).toBe(202);
+    expect(queued.body.sync.jobId).toMatch(new RegExp(`^sync-${channelId}-manual-\\d+$`));
+    const shown = await call(producer.url, "GET", `/sync-jobs/${queued.body.sync.jobId}`);
+    expect(shown.body.sync).toMatchObject({ state: "waiting", result: null, error: null });
+    const missing = await call(producer.url, "POST", `/channels/${"0".repeat(32)}/sync`);
+    expect(missing.status).toBe(404);
+  });
+
   it("never writes a secret to the log", () => {
     expect(producer.logs.length).toBeGreaterThan(0);
     expectNoSecret(producer.logs.join(""));

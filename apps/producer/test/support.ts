@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { type Config, loadConfig } from "@luxrelay/config";
+import { createQueue, QUEUE_NAMES } from "@luxrelay/jobs";
 import { createLogger } from "@luxrelay/logger";
 import { createOutboundRuntime, type OutboundRuntime } from "@luxrelay/outbound";
 import {
@@ -53,7 +54,11 @@ export async function startTestProducer(): Promise<TestProducer> {
   });
   const logger = createLogger({ name: "producer", level: "debug", destination });
   const runtime = createOutboundRuntime(config, logger);
-  const app = await buildProducerApi(runtime.deps, config, logger);
+  const reportsQueue = createQueue(QUEUE_NAMES.reports, {
+    connection: redis.connection,
+    prefix: redis.prefix,
+  });
+  const app = await buildProducerApi(runtime.deps, config, logger, { reportsQueue });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {
     url,
@@ -66,6 +71,7 @@ export async function startTestProducer(): Promise<TestProducer> {
     logs,
     async close() {
       await app.close();
+      await reportsQueue.close();
       await runtime.close();
       await redis.cleanup();
       await db.drop();

@@ -187,6 +187,7 @@ export async function createChannel(
       luxsciToken: input.luxsciToken,
       fromAddress: input.fromAddress,
       apiUrl: input.apiUrl ?? deps.defaultApiUrl,
+      syncIntervalSeconds: input.syncIntervalSeconds ?? deps.defaultSyncIntervalSeconds,
       luxsciSecretEnc: secrets.luxsciSecretEnc as string,
       luxsciPasswordEnc: secrets.luxsciPasswordEnc,
       sftpPasswordEnc: secrets.sftpPasswordEnc,

@@ -11,4 +11,6 @@ export interface CatalogDeps {
   stateDir: string;
   /** LUXSCI_API_URL: a new channel's API URL when the request names none. */
   defaultApiUrl: string;
+  /** SYNC_INTERVAL_SECONDS: a new channel's sync interval unless it names one. */
+  defaultSyncIntervalSeconds?: number;
 }

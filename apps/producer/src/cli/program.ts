@@ -3,6 +3,7 @@ import { ApiError } from "./client.ts";
 import { registerCatalogCommands } from "./commands/catalog.ts";
 import { registerChannelCommands } from "./commands/channels.ts";
 import { registerExecutionCommands } from "./commands/executions.ts";
+import { registerSyncCommands } from "./commands/sync.ts";
 import { type CliCommand, UsageError } from "./common.ts";
 
 // `luxrelay`: the producer's HTTP API from a terminal. Every command takes --api and --json.
@@ -19,6 +20,7 @@ export function buildProgram(): CliCommand {
   registerChannelCommands(program);
   registerCatalogCommands(program);
   registerExecutionCommands(program);
+  registerSyncCommands(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import { PassThrough } from "node:stream";
+import { getExecutionMetrics } from "@luxrelay/inbound";
 import {
   cancelExecution,
   createExecution,
@@ -61,7 +62,13 @@ export async function executionRoutes(base: FastifyInstance, { outbound, catalog
   app.get(
     "/executions/:id",
     { schema: { tags, summary: "Status, counts and log of an execution", params: ZNumericId } },
-    async (request) => ({ execution: await getExecutionStatus(outbound, request.params.id) }),
+    async (request) => ({
+      execution: {
+        ...(await getExecutionStatus(outbound, request.params.id)),
+        // Seed 000 inbound step 11: the delivery metrics inbound sync has brought back so far.
+        metrics: await getExecutionMetrics(outbound.pool, request.params.id),
+      },
+    }),
   );
   const controls = [
     ["pause", pauseExecution, "Pause: batch jobs wait until resumed"],

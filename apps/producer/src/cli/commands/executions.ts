@@ -19,6 +19,15 @@ import { bar, ProgressLine, uploadLine } from "../progress.ts";
 type StatusView = Omit<ExecutionStatusView, "batches" | "recipients"> & {
   batches: { total: number } & Partial<Record<"pending" | "sending" | "sent" | "failed", number>>;
   recipients: Partial<Record<"pending" | "sent" | "failed" | "suppressed", number>>;
+  metrics?: {
+    sent: number;
+    delivered: number;
+    failed: number;
+    opened: { unique: number; total: number };
+    clicked: { unique: number; total: number };
+    complained: number;
+    unsubscribed: number;
+  };
 };
 
 interface UploadReply {
@@ -70,6 +79,13 @@ function describeStatus(execution: StatusView): string {
         .join(" · ") || "none yet",
     ],
   ];
+  const { metrics } = execution;
+  if (metrics) {
+    rows.push([
+      "events",
+      `sent ${count(metrics.sent)} · delivered ${count(metrics.delivered)} · failed ${count(metrics.failed)} · opened ${count(metrics.opened.unique)} (${count(metrics.opened.total)}) · clicked ${count(metrics.clicked.unique)} (${count(metrics.clicked.total)}) · complained ${count(metrics.complained)} · unsubscribed ${count(metrics.unsubscribed)}`,
+    ]);
+  }
   if (execution.sendAt) rows.push(["send at", String(execution.sendAt)]);
   if (execution.error) rows.push(["error", execution.error]);
   return [
