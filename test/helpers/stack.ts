@@ -1,7 +1,12 @@
 import { type Config, loadConfig } from "@luxrelay/config";
 import { encryptSecret } from "@luxrelay/db";
 import { createLogger, type Logger } from "@luxrelay/logger";
-import { type SimAccount, type Simulator, startSimulator } from "@luxrelay/luxsci-sim";
+import {
+  type SimAccount,
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+} from "@luxrelay/luxsci-sim";
 import { createOutboundRuntime, type OutboundDeps, type OutboundRuntime } from "@luxrelay/outbound";
 import {
   createTestDatabase,
@@ -35,7 +40,12 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { simSeed?: number; env?: Record<string, string>; keepMergedMessages?: number } = {},
+  options: {
+    simSeed?: number;
+    env?: Record<string, string>;
+    keepMergedMessages?: number;
+    sim?: Partial<SimulatorOptions>;
+  } = {},
 ): Promise<Stack> {
   const db = await createTestDatabase({ migrated: true });
   const queues = createTestQueues();
@@ -44,6 +54,7 @@ export async function startStack(
     accounts: [ACCOUNT],
     eventDelayScale: 0.001,
     keepMergedMessages: options.keepMergedMessages ?? 1000,
+    ...options.sim,
   });
   const env: Record<string, string> = {
     NODE_ENV: "test",

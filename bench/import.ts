@@ -1,0 +1,377 @@
+import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { copyRows } from "@luxrelay/db";
+import { createLogger } from "@luxrelay/logger";
+import type { ReportKind, ReportRow } from "@luxrelay/luxsci";
+import {
+  createTestDatabase,
+  createTestQueues,
+  ensureTemplateDatabase,
+  type TestDatabase,
+} from "@luxrelay/testkit";
+import pg from "pg";
+// Relative imports: the simulator's exact report columns, and the import core before the
+// inbound package's index exports it (neither is a dependency of the bench workspace).
+import { REPORT_HEADERS } from "../apps/luxsci-sim/src/reports/headers.ts";
+import {
+  eventsStreamKey,
+  type ImportResult,
+  importReportRows,
+  readReportCsv,
+  type SourcedRow,
+} from "../packages/inbound/src/import/index.ts";
+import { writeBenchmarkSection } from "./report.ts";
+
+// Event import (seed 000 inbound steps 6-9, 11): N report events of every kind into a fresh
+// database holding one execution with tracking and R recipients, (a) from export CSV files on
+// disk and (b) from in-memory API pages of 50,000 rows, each path into its own database.
+// Timed: importReportRows end to end (parse, COPY, email_event, offer history, suppression,
+// engagement, events stream), not the generation of the rows.
+// npx tsx bench/import.ts --events 1000000
+
+const { values } = parseArgs({
+  options: {
+    events: { type: "string", default: "1000000" },
+    recipients: { type: "string", default: "100000" },
+    "page-size": { type: "string", default: "50000" },
+    "no-write": { type: "boolean", default: false },
+  },
+});
+const totalEvents = Number(values.events);
+const recipients = Number(values.recipients);
+const pageSize = Number(values["page-size"]);
+const CHANNEL = "0123456789abcdef0123456789abcdef";
+const BASE_MS = Date.UTC(2026, 10, 1);
+
+// The mix of the brief: 25% sent, 25% delivery, 30% opens, 15% clicks, 5% fbl.
+const MIX: [ReportKind, number][] = [
+  ["sent", 0.25],
+  ["delivery", 0.25],
+  ["opens", 0.3],
+  ["clicks", 0.15],
+  ["fbl", 0.05],
+];
+const counts = Object.fromEntries(
+  MIX.map(([kind, share]) => [kind, Math.round(totalEvents * share)]),
+) as Record<ReportKind, number>;
+const messages = counts.sent;
+
+function gmt(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+}
+
+function deliveryStatus(m: number): string {
+  if (m % 50 === 0) return "HardFail";
+  if (m % 97 === 0) return "Spam";
+  if (m % 89 === 0) return "Failed";
+  return "Delivered";
+}
+
+interface Fixture {
+  executionId: number;
+  offerId: number;
+}
+
+/** The cells of row `i` of `kind`, by column name (the simulator's value formats). */
+function cellsOf(kind: ReportKind, i: number, fx: Fixture): Record<string, string | number | null> {
+  // Message m: sent to contact m % recipients; opens/clicks/complaints spread over messages.
+  const m =
+    kind === "opens"
+      ? (i * 7) % messages
+      : kind === "clicks"
+        ? (i * 13) % messages
+        : kind === "fbl"
+          ? (i * 11) % messages
+          : i;
+  const contact = m % recipients;
+  const sentMs = BASE_MS + m * 1000;
+  const common = {
+    user: "bench",
+    user_id: "163972",
+    from_ip: "180.190.229.9",
+    subject: "June Sales for you",
+    from: "news@example.com",
+    to: `user${contact}@example.com`,
+    sendmail_id: `37H8GG${m.toString(36).padStart(6, "0")}i7`,
+    template_id: "330654",
+    date_sent: gmt(sentMs),
+    status: deliveryStatus(m),
+    header1: "chid",
+    header1_value: `${fx.executionId}_${fx.offerId}_${CHANNEL}_C${contact}`,
+    header2: "rpid",
+    header2_value: "M",
+    header3: "offername",
+    header3_value: "June Sales",
+  };
+  switch (kind) {
+    case "sent":
+      return {
+        ...common,
+        used_tls: 1,
+        n_recipients: 1,
+        size_bytes: 1455,
+        spam: 0,
+        high_volume: 1,
+        secureline: 1,
+        opt_out: 0,
+      };
+    case "delivery":
+      return {
+        ...common,
+        n_recipients: 1,
+        size_bytes: 1455,
+        details:
+          common.status === "Delivered"
+            ? "gmail-smtp-in.l.google.com said 'Sent (OK 1689581778 l23-20020a63ba57000000b005578c6a767esi11084815pgu.885 - gsmtp'"
+            : "550 5.1.1 The email account that you tried to reach does not exist",
+        last_updated: gmt(sentMs + 60_000),
+        secureline: 4,
+        tls_delivery: 1,
+        tls_details: "TLSv1.3: cipher=TLS_AES_256_GCM_SHA384, bits=256/256",
+        Opens: 1,
+        Clicks: 0,
+        Unsubscribed: m % 200 === 1 ? 1 : 0,
+      };
+    case "opens":
+      return {
+        ...common,
+        open_date: gmt(sentMs + 3_600_000 + i * 1000),
+        opener_ip: "69.147.89.136",
+        user_agent: "YahooMailProxy; https://help.yahoo.com/kb/yahoo-mail-proxy-SLN28749.html",
+      };
+    case "clicks":
+      return {
+        ...common,
+        click_date: gmt(sentMs + 7_200_000 + i * 1000),
+        url: `http://www.example.com/offer?id=${i % 20}`,
+        clicker_ip: "180.190.229.9",
+        user_agent:
+          "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/114.0.0.0 Safari/537.36",
+      };
+    case "fbl":
+      return { ...common, complaint_date: gmt(sentMs + 86_400_000), feedback_type: "abuse" };
+  }
+}
+
+function reportRow(kind: ReportKind, i: number, fx: Fixture): ReportRow {
+  const cells = cellsOf(kind, i, fx);
+  const row: ReportRow = {};
+  for (const name of REPORT_HEADERS[kind]) row[name] = cells[name] ?? null;
+  return row;
+}
+
+function csvField(value: string | number | null | boolean): string {
+  if (value === null) return "";
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+async function writeCsv(path: string, kind: ReportKind, fx: Fixture): Promise<void> {
+  const out = createWriteStream(path);
+  const header = REPORT_HEADERS[kind];
+  out.write(`${header.join(",")}\r\n`);
+  for (let i = 0; i < counts[kind]; i++) {
+    const row = reportRow(kind, i, fx);
+    const line = `${header.map((name) => csvField(row[name] ?? null)).join(",")}\r\n`;
+    if (!out.write(line)) await new Promise<void>((resolve) => out.once("drain", resolve));
+  }
+  await new Promise<void>((resolve) => out.end(resolve));
+}
+
+/** A database with one channel, execution, tracking row and the recipients. */
+async function prepareDatabase(): Promise<{ db: TestDatabase; pool: pg.Pool; fx: Fixture }> {
+  const db = await createTestDatabase();
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  await pool.query(
+    `INSERT INTO channel (id, name, luxsci_user, luxsci_token, luxsci_secret_enc, from_address, updated_at)
+     VALUES ($1, 'bench', 'u', 't', 'v1:a:b:c', 'news@example.com', now())`,
+    [CHANNEL],
+  );
+  const { rows } = await pool.query(
+    `WITH c AS (INSERT INTO campaign (name, updated_at) VALUES ('bench', now()) RETURNING id),
+          o AS (INSERT INTO offer (campaign_id, name, updated_at) SELECT id, 'bench', now() FROM c RETURNING id)
+     INSERT INTO execution (offer_id, channel_id, audience, updated_at, status)
+     SELECT id, $1, '{}', now(), 'completed' FROM o RETURNING id, offer_id`,
+    [CHANNEL],
+  );
+  const fx: Fixture = { executionId: rows[0].id, offerId: rows[0].offer_id };
+  await pool.query(
+    "INSERT INTO tracking (tracking_id, execution_id, offer_id, channel_id) VALUES ($1, $2, $3, $4)",
+    [`${fx.executionId}_${fx.offerId}_${CHANNEL}`, fx.executionId, fx.offerId, CHANNEL],
+  );
+  const client = await pool.connect();
+  try {
+    await copyRows(client, {
+      table: "recipient",
+      columns: ["execution_id", "contact_id", "email", "batch_seq", "chid", "state"],
+      rows: (function* () {
+        for (let c = 0; c < recipients; c++) {
+          const chid = `${fx.executionId}_${fx.offerId}_${CHANNEL}_C${c}`;
+          yield [
+            fx.executionId,
+            `C${c}`,
+            `user${c}@example.com`,
+            1 + Math.floor(c / 1000),
+            chid,
+            "sent",
+          ];
+        }
+      })(),
+    });
+  } finally {
+    client.release();
+  }
+  return { db, pool, fx };
+}
+
+/** Peak RSS while `fn` runs, sampled every 50 ms. */
+async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peakMb: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
+  try {
+    const value = await fn();
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { value, peakMb: Math.round(peak / 2 ** 20) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+interface PathFigures {
+  seconds: number;
+  peakMb: number;
+  inserted: number;
+  rejected: number;
+  notOurs: number;
+  tables: Record<string, number>;
+  streamLength: number;
+}
+
+async function runPath(
+  name: string,
+  importAll: (deps: Parameters<typeof importReportRows>[0], fx: Fixture) => Promise<ImportResult[]>,
+  beforeTiming?: (fx: Fixture) => Promise<void>,
+): Promise<PathFigures> {
+  const { db, pool, fx } = await prepareDatabase();
+  const queues = createTestQueues();
+  const deps = {
+    pool,
+    redis: queues.connection,
+    queuePrefix: queues.prefix,
+    logger: createLogger({ name: "bench-import", level: process.env.BENCH_LOG ?? "warn" }),
+  };
+  try {
+    await beforeTiming?.(fx);
+    const started = performance.now();
+    const { value: results, peakMb } = await withPeakRss(() => importAll(deps, fx));
+    const seconds = (performance.now() - started) / 1000;
+    const tables: Record<string, number> = {};
+    for (const table of ["email_event", "offer_history", "suppression", "contact_engagement"]) {
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${table}`);
+      tables[table] = rows[0].n;
+    }
+    const streamLength = await queues.connection.xlen(eventsStreamKey(queues.prefix));
+    const sum = (pick: (r: ImportResult) => number) => results.reduce((n, r) => n + pick(r), 0);
+    const figures: PathFigures = {
+      seconds,
+      peakMb,
+      inserted: sum((r) => r.inserted),
+      rejected: sum((r) => r.rejected),
+      notOurs: sum((r) => r.notOurs),
+      tables,
+      streamLength,
+    };
+    console.log(name, JSON.stringify(figures));
+    return figures;
+  } finally {
+    await queues.connection.del(eventsStreamKey(queues.prefix));
+    await queues.cleanup();
+    await pool.end();
+    await db.drop();
+  }
+}
+
+await ensureTemplateDatabase();
+const dir = mkdtempSync(join(tmpdir(), "lr-bench-import-"));
+const kinds = MIX.map(([kind]) => kind);
+let csvBytes = 0;
+try {
+  const csv = await runPath(
+    "csv",
+    async (deps) => {
+      const results: ImportResult[] = [];
+      for (const kind of kinds) {
+        results.push(
+          await importReportRows(deps, {
+            channelId: CHANNEL,
+            kind,
+            rows: readReportCsv(join(dir, `${kind}.csv`)),
+            source: `file ${kind}.csv`,
+          }),
+        );
+      }
+      return results;
+    },
+    async (fx) => {
+      for (const kind of kinds) {
+        await writeCsv(join(dir, `${kind}.csv`), kind, fx);
+        csvBytes += statSync(join(dir, `${kind}.csv`)).size;
+      }
+    },
+  );
+  rmSync(dir, { recursive: true, force: true });
+
+  let generationSeconds = 0;
+  const api = await runPath("api", async (deps, fx) => {
+    const results: ImportResult[] = [];
+    for (const kind of kinds) {
+      for (let first = 0; first < counts[kind]; first += pageSize) {
+        // A page as LuxSciClient returns it: rows keyed by the reply's header. Built here, one
+        // page at a time like the sync does, and not counted in the import time.
+        const built = performance.now();
+        const page: SourcedRow[] = [];
+        for (let i = first; i < Math.min(first + pageSize, counts[kind]); i++) {
+          page.push({ line: i - first + 1, row: reportRow(kind, i, fx) });
+        }
+        generationSeconds += (performance.now() - built) / 1000;
+        results.push(
+          await importReportRows(deps, {
+            channelId: CHANNEL,
+            kind,
+            rows: page,
+            source: `${kind} report page first_row=${first}`,
+          }),
+        );
+      }
+    }
+    return results;
+  });
+  api.seconds -= generationSeconds;
+
+  const rate = (f: PathFigures) => Math.round(totalEvents / f.seconds).toLocaleString("en");
+  const tableLine = (f: PathFigures) =>
+    Object.entries(f.tables)
+      .map(([table, n]) => `${table} ${n.toLocaleString("en")}`)
+      .join(", ");
+  const lines = [
+    `${totalEvents.toLocaleString("en")} report rows (sent ${counts.sent.toLocaleString("en")}, delivery ${counts.delivery.toLocaleString("en")} incl. HardFail/Spam/Failed and unsubscribes, opens ${counts.opens.toLocaleString("en")}, clicks ${counts.clicks.toLocaleString("en")}, fbl ${counts.fbl.toLocaleString("en")}) for 1 execution of ${recipients.toLocaleString("en")} recipients; each path into a fresh database`,
+    `(a) 5 export CSV files (${Math.round(csvBytes / 2 ** 20)} MB) via readReportCsv: **${csv.seconds.toFixed(1)} s** (${rate(csv)} events/s; target ≤ 30 s), peak RSS ${csv.peakMb} MB`,
+    `(b) ${Math.ceil(totalEvents / pageSize)} API pages of ≤ ${pageSize.toLocaleString("en")} keyed rows: **${api.seconds.toFixed(1)} s** (${rate(api)} events/s; target ≤ 30 s; building the pages, ${generationSeconds.toFixed(1)} s, not counted), peak RSS ${api.peakMb} MB`,
+    `each path: ${csv.inserted.toLocaleString("en")} / ${api.inserted.toLocaleString("en")} events inserted (report rows + unsubscribes from delivery rows), ${csv.rejected + api.rejected} rejected; rows after: ${tableLine(api)}; events stream entries: ${csv.streamLength.toLocaleString("en")} / ${api.streamLength.toLocaleString("en")}`,
+    "timed: importReportRows end to end: parse, COPY into staging, INSERT ... ON CONFLICT into email_event, offer history, suppression and engagement upserts, COMMIT, XADD of every new event",
+  ];
+  for (const line of lines) console.log(line);
+  if (!values["no-write"]) {
+    writeBenchmarkSection(
+      "Event import (packages/inbound)",
+      `npx tsx bench/import.ts --events ${totalEvents}`,
+      lines,
+    );
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
