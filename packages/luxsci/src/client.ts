@@ -80,7 +80,8 @@ export class LuxSciClient {
     return createTemplate(this.http, template);
   }
 
-  deleteTemplate(templateId: string | number): Promise<void> {
+  /** Deletes a template; false when LuxSci had no such template (404). */
+  deleteTemplate(templateId: string | number): Promise<boolean> {
     return deleteTemplate(this.http, templateId);
   }
 

@@ -42,6 +42,8 @@ export interface CallSpec<T> {
   secrets?: string[] | undefined;
   /** Overrides the client's attempt limit for this call. */
   maxAttempts?: number | undefined;
+  /** false: a 404 is final (a DELETE of something already gone), not retried. */
+  retryNotFound?: boolean;
 }
 
 /** Thrown by a `parse` function when a reply breaks the contract's shape. */
@@ -191,7 +193,12 @@ export class LuxSciHttp {
         this.session.invalidate(auth);
         continue;
       }
-      if (isRetryableFailure(failure, this.settings.retryRateLimited) && attempts < maxAttempts) {
+      const finalNotFound = spec.retryNotFound === false && failure.status === 404;
+      if (
+        !finalNotFound &&
+        isRetryableFailure(failure, this.settings.retryRateLimited) &&
+        attempts < maxAttempts
+      ) {
         // Retry-After is a floor, never a shortcut: "Retry-After: 0" must not turn the backoff
         // into a tight loop that burns every attempt in a few milliseconds.
         const backoffMs = computeBackoffMs(attempts, this.settings.retryBaseMs, {

@@ -1,3 +1,4 @@
+import { LuxSciError } from "../errors/luxsci-error.ts";
 import { type LuxSciHttp, ShapeError } from "../http.ts";
 import type { LuxSciTemplateInput } from "../types.ts";
 
@@ -34,11 +35,25 @@ export async function createTemplate(
   });
 }
 
-/** `DELETE /user/<u>/template/<id>` (seed 000 outbound step 8). */
-export async function deleteTemplate(http: LuxSciHttp, templateId: string | number): Promise<void> {
-  await http.call({
-    method: "DELETE",
-    path: http.userPath(`/template/${encodeURIComponent(String(templateId))}`),
-    parse: () => undefined,
-  });
+/**
+ * `DELETE /user/<u>/template/<id>` (seed 000 outbound step 8). Resolves false when LuxSci
+ * says the template does not exist (404): deleting is done either way. A 404 is otherwise
+ * retryable (seed 000), so this call tries once for it instead of ten times.
+ */
+export async function deleteTemplate(
+  http: LuxSciHttp,
+  templateId: string | number,
+): Promise<boolean> {
+  try {
+    await http.call({
+      method: "DELETE",
+      path: http.userPath(`/template/${encodeURIComponent(String(templateId))}`),
+      parse: () => undefined,
+      retryNotFound: false,
+    });
+    return true;
+  } catch (error) {
+    if (error instanceof LuxSciError && error.status === 404) return false;
+    throw error;
+  }
 }
