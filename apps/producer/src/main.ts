@@ -19,7 +19,11 @@ const reportsQueue = createQueue(QUEUE_NAMES.reports, {
   connection: redis,
   prefix: config.queuePrefix,
 });
-const app = await buildProducerApi(runtime.deps, config, log, { reportsQueue });
+const realtimeQueue = createQueue(QUEUE_NAMES.realtime, {
+  connection: redis,
+  prefix: config.queuePrefix,
+});
+const app = await buildProducerApi(runtime.deps, config, log, { reportsQueue, realtimeQueue });
 const url = await app.listen({ host: config.host, port: config.producerPort });
 log.info({ url, stateDir: config.sync.stateDir }, "producer listening");
 
@@ -32,6 +36,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
     await app.close();
     await runtime.close();
     await reportsQueue.close();
+    await realtimeQueue.close();
     await redis.quit();
   } catch (error) {
     log.error({ err: error }, "producer did not stop cleanly");

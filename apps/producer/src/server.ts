@@ -12,6 +12,7 @@ import { campaignRoutes } from "./routes/campaigns.ts";
 import { channelRoutes } from "./routes/channels.ts";
 import type { RouteDeps } from "./routes/context.ts";
 import { executionRoutes } from "./routes/executions.ts";
+import { realtimeRoutes } from "./routes/realtime.ts";
 import { syncRoutes } from "./routes/sync.ts";
 import { systemRoutes } from "./routes/system.ts";
 
@@ -25,6 +26,8 @@ const JSON_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 export interface ProducerOptions {
   /** The reports queue, for sync on demand (POST /channels/{id}/sync). */
   reportsQueue?: Queue;
+  /** The realtime queue (POST /realtime/{offer}). */
+  realtimeQueue?: Queue;
 }
 
 export async function buildProducerApi(
@@ -86,6 +89,7 @@ export async function buildProducerApi(
     audienceRoutes,
     executionRoutes,
     syncRoutes(options.reportsQueue),
+    realtimeRoutes(options.realtimeQueue),
   ]) {
     await app.register(routes, routeDeps);
   }

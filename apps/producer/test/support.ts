@@ -58,7 +58,11 @@ export async function startTestProducer(): Promise<TestProducer> {
     connection: redis.connection,
     prefix: redis.prefix,
   });
-  const app = await buildProducerApi(runtime.deps, config, logger, { reportsQueue });
+  const realtimeQueue = createQueue(QUEUE_NAMES.realtime, {
+    connection: redis.connection,
+    prefix: redis.prefix,
+  });
+  const app = await buildProducerApi(runtime.deps, config, logger, { reportsQueue, realtimeQueue });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {
     url,
@@ -72,6 +76,7 @@ export async function startTestProducer(): Promise<TestProducer> {
     async close() {
       await app.close();
       await reportsQueue.close();
+      await realtimeQueue.close();
       await runtime.close();
       await redis.cleanup();
       await db.drop();

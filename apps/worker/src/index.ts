@@ -3,6 +3,7 @@ import { createSyncRuntime, type SyncRuntime } from "@luxrelay/inbound";
 import type { Logger } from "@luxrelay/logger";
 import { createOutboundRuntime } from "@luxrelay/outbound";
 import type { Worker } from "bullmq";
+import { startRealtimeWorkers } from "./realtime-workers.ts";
 import { startSendWorkers } from "./send-workers.ts";
 import { startHousekeepingWorkers, startSyncWorkers } from "./sync-workers.ts";
 
@@ -30,8 +31,9 @@ export async function startWorkers(config: Config, logger: Logger): Promise<Work
     else if (role === "reports")
       workers.push(...(await startSyncWorkers(syncDeps(), config, logger)));
     else if (role === "housekeeping")
-      workers.push(...(await startHousekeepingWorkers(syncDeps(), config)));
-    else logger.warn({ role }, "worker role not built yet (issue 7): skipped");
+      workers.push(...(await startHousekeepingWorkers(syncDeps(), runtime.deps, config)));
+    else if (role === "realtime")
+      workers.push(...(await startRealtimeWorkers(runtime.deps, config, logger)));
   }
   logger.info({ roles: config.worker.roles, queues: workers.map((w) => w.name) }, "worker started");
   return {

@@ -17,6 +17,7 @@ import {
   ZSyncPayload,
 } from "@luxrelay/jobs";
 import type { Logger } from "@luxrelay/logger";
+import { expireRealtimeTemplates, type OutboundDeps } from "@luxrelay/outbound";
 import { DelayedError, Worker } from "bullmq";
 import { parsePayload } from "./payload.ts";
 
@@ -74,20 +75,27 @@ export async function startSyncWorkers(deps: SyncDeps, config: Config, logger: L
   return [reports, exports];
 }
 
-export async function startHousekeepingWorkers(deps: SyncDeps, config: Config) {
+export async function startHousekeepingWorkers(
+  deps: SyncDeps,
+  outbound: OutboundDeps,
+  config: Config,
+) {
   const queue = createQueue(QUEUE_NAMES.housekeeping, {
     connection: deps.redis,
     prefix: config.queuePrefix,
   });
-  await queue.upsertJobScheduler(
-    "sweep-report-files",
-    { every: 3_600_000 },
-    { name: JOB_NAMES.housekeeping, data: { task: "sweep-report-files" } },
-  );
+  for (const task of ["sweep-report-files", "expire-realtime-templates"] as const) {
+    await queue.upsertJobScheduler(
+      task,
+      { every: 3_600_000 },
+      { name: JOB_NAMES.housekeeping, data: { task } },
+    );
+  }
   const worker = new Worker(
     QUEUE_NAMES.housekeeping,
     async (job) => {
-      parsePayload(ZHousekeepingPayload, job);
+      const { task } = parsePayload(ZHousekeepingPayload, job);
+      if (task === "expire-realtime-templates") return expireRealtimeTemplates(outbound);
       const removed = await sweepReportFiles(reportsDir(deps), deps.settings.fileRetentionDays);
       return { removed: removed.length };
     },

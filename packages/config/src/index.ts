@@ -49,6 +49,7 @@ export interface Config {
     batchSize: number;
     maxJobsWaitMs: number;
   };
+  realtime: { flushMs: number; maxBatch: number };
   sync: {
     intervalSeconds: number;
     overlapSeconds: number;
@@ -134,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.LUXSCI_BATCH_SIZE,
       maxJobsWaitMs: e.LUXSCI_MAX_JOBS_WAIT_MS,
     },
+    realtime: { flushMs: e.REALTIME_FLUSH_MS, maxBatch: e.REALTIME_MAX_BATCH },
     sync: {
       intervalSeconds: e.SYNC_INTERVAL_SECONDS,
       overlapSeconds: e.SYNC_OVERLAP_SECONDS,

@@ -105,7 +105,12 @@ export const ZEnv = z.object({
   WORKER_CONCURRENCY_SEND: intInRange(1, 1000, 8),
   WORKER_CONCURRENCY_REPORTS: intInRange(1, 100, 2),
   WORKER_CONCURRENCY_HOUSEKEEPING: intInRange(1, 100, 1),
-  WORKER_CONCURRENCY_REALTIME: intInRange(1, 1000, 4),
+  /** Realtime jobs one worker holds at once: they wait in the micro-batcher, not on CPU. */
+  WORKER_CONCURRENCY_REALTIME: intInRange(1, 20_000, 2_000),
+  /** The micro-batcher sends after this long with fewer than REALTIME_MAX_BATCH waiting. */
+  REALTIME_FLUSH_MS: intInRange(0, 60_000, 100),
+  /** The micro-batcher sends as soon as this many are waiting (LuxSci's maximum is 1000). */
+  REALTIME_MAX_BATCH: intInRange(1, 1000, 1000),
   /** Cap on send jobs running at once across all workers (BullMQ global concurrency). */
   SEND_GLOBAL_CONCURRENCY: intInRange(1, 10_000, 64),
   SHUTDOWN_TIMEOUT_MS: intInRange(0, 600_000, 30_000),

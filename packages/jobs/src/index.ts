@@ -1,16 +1,19 @@
 export { createRedisConnection, type RedisConnectionOptions } from "./connection.ts";
 export {
   JOB_NAMES,
+  realtimeJobId,
   type TExportStepPayload,
   type TFinalizePayload,
   type THousekeepingPayload,
   type TPlanPayload,
+  type TRealtimePayload,
   type TSendBatchPayload,
   type TSyncPayload,
   ZExportStepPayload,
   ZFinalizePayload,
   ZHousekeepingPayload,
   ZPlanPayload,
+  ZRealtimePayload,
   ZSendBatchPayload,
   ZSyncPayload,
 } from "./payloads.ts";

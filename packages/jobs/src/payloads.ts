@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jobId } from "./queues.ts";
 
 // Payload schemas of every job (STYLE.md 2, 3): producers and workers import the same entry,
 // and a payload carries ids only (claim check): recipients, content and credentials stay in
@@ -34,8 +35,37 @@ export const ZExportStepPayload = z.object({ exportJobId: id });
 export type TExportStepPayload = z.infer<typeof ZExportStepPayload>;
 
 /** `housekeeping` queue: sweeps and retention. */
-export const ZHousekeepingPayload = z.object({ task: z.enum(["sweep-report-files"]) });
+export const ZHousekeepingPayload = z.object({
+  task: z.enum(["sweep-report-files", "expire-realtime-templates"]),
+});
 export type THousekeepingPayload = z.infer<typeof ZHousekeepingPayload>;
+
+/**
+ * `realtime` queue: one contact to send an offer to now (seed 000: queue listeners). Other
+ * systems may add these jobs themselves; the job id must be `rt-<offerId>-<idempotencyKey>`
+ * (realtimeJobId) so a repeated key is one job, and one email at most.
+ */
+export const ZRealtimePayload = z.object({
+  offerId: id,
+  channelId: z.string().regex(/^[0-9a-f]{32}$/, { error: "expected a channel id (32 hex)" }),
+  idempotencyKey: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,120}$/, { error: "expected 1-120 letters, digits, _ . or -" }),
+  contact: z.object({
+    email: z.string().min(3).max(254),
+    contactId: z
+      .string()
+      .regex(/^[^\s~]{1,120}$/, { error: "expected 1-120 characters without spaces or ~" })
+      .optional(),
+    /** Template variables of this contact (any JSON values). */
+    attributes: z.record(z.string(), z.unknown()).default({}),
+  }),
+});
+export type TRealtimePayload = z.infer<typeof ZRealtimePayload>;
+
+export function realtimeJobId(offerId: number, idempotencyKey: string): string {
+  return jobId("rt", offerId, idempotencyKey);
+}
 
 export const JOB_NAMES = {
   plan: "plan",
@@ -44,4 +74,5 @@ export const JOB_NAMES = {
   sync: "sync",
   exportStep: "export-step",
   housekeeping: "housekeeping",
+  realtime: "realtime-send",
 } as const;

@@ -16,6 +16,13 @@ export { createLuxSciClientFactory, type LuxSciFactoryOptions } from "./luxsci.t
 export { finalizeJobId, sendJobId } from "./plan/enqueue.ts";
 export { type PlanResult, planExecution } from "./plan/plan-execution.ts";
 export { type TVariantRule, ZVariantRule } from "./plan/variants.ts";
+export { MicroBatcher } from "./realtime/batcher.ts";
+export {
+  type RealtimeResult,
+  RealtimeSender,
+  type RealtimeSenderOptions,
+} from "./realtime/realtime-sender.ts";
+export { expireRealtimeTemplates, rollbackOffer } from "./realtime/templates.ts";
 export { createOutboundRuntime, type OutboundRuntime } from "./runtime.ts";
 export { trackedHeaderValue } from "./send/reconcile.ts";
 export { type SendBatchResult, type SendJobControl, sendBatch } from "./send/send-batch.ts";

@@ -191,4 +191,18 @@ export function registerCatalogCommands(program: CliCommand): void {
       );
       print(options, reply, () => `offer ${id} seeds: ${reply.offer.seeds.join(", ") || "none"}`);
     });
+
+  withCommon(offer.command("rollback <offer>"))
+    .description("delete the offer's realtime (QL) templates at LuxSci")
+    .action(async (id: string, options: CommonOptions) => {
+      const reply = await clientOf(options).request<{ rollback: { deleted: number } }>(
+        "POST",
+        `/offers/${positiveInt(id, "offer")}/rollback`,
+      );
+      print(
+        options,
+        reply,
+        () => `offer ${id}: ${reply.rollback.deleted} realtime templates deleted`,
+      );
+    });
 }

@@ -1,0 +1,421 @@
+import type { TRealtimePayload } from "@luxrelay/jobs";
+import { type LuxSciMessage, LuxSciRateLimitError } from "@luxrelay/luxsci";
+import { UnrecoverableError } from "bullmq";
+import { normalizeEmail } from "../audience/email.ts";
+import type { AudienceValue } from "../audience/source.ts";
+import type { OutboundDeps } from "../context.ts";
+import { chidOf, templateTitleOf } from "../ids.ts";
+import {
+  compileVariants,
+  type PlannedVariant,
+  variantChooser,
+  ZVariantRule,
+} from "../plan/variants.ts";
+import { findAlreadySent } from "../send/reconcile.ts";
+import { countRealtime } from "./activity.ts";
+import { MicroBatcher } from "./batcher.ts";
+
+// Realtime sends (seed 000: "ideal for Queue Listeners", DESIGN "Realtime sends"): one job per
+// contact, micro-batched per content group and channel into one POST, with the same
+// guarantees as batch sends. Each request key is a recipient row of the offer's realtime
+// execution (contact id `<contact>~<key>`), so a key is sent at most once: a row that exists
+// already is either sent (its result is returned) or was being sent when a worker died (it is
+// reconciled against LuxSci's sent report first).
+
+export type RealtimeResult =
+  | { status: "sent"; sendmailId: string; chid: string }
+  | { status: "suppressed"; email: string };
+
+interface Pending {
+  executionId: number;
+  contactId: string;
+  email: string;
+  chid: string;
+  slots: Record<string, string>;
+  /** When the job was queued: the reconcile window starts before it. */
+  since: Date;
+}
+
+interface OfferContext {
+  offerId: number;
+  variants: PlannedVariant[];
+  choose: ReturnType<typeof variantChooser>;
+  loadedAt: number;
+}
+
+const CACHE_MS = 10_000;
+
+type ChannelRow = NonNullable<Awaited<ReturnType<OutboundDeps["prisma"]["channel"]["findUnique"]>>>;
+
+export interface RealtimeSenderOptions {
+  flushMs: number;
+  maxBatch: number;
+  /** 429 from LuxSci: pause the realtime queue for this long. */
+  rateLimit?(ms: number): Promise<void>;
+}
+
+export class RealtimeSender {
+  private readonly offers = new Map<number, OfferContext>();
+  private readonly executions = new Map<string, number>();
+  private readonly channels = new Map<string, { row: ChannelRow; loadedAt: number }>();
+  private readonly batcher: MicroBatcher<Pending, RealtimeResult>;
+
+  constructor(
+    private readonly deps: OutboundDeps,
+    private readonly options: RealtimeSenderOptions,
+  ) {
+    this.batcher = new MicroBatcher({
+      flushMs: options.flushMs,
+      maxBatch: options.maxBatch,
+      flush: (key, items) => this.flush(key, items),
+    });
+  }
+
+  private async channel(channelId: string): Promise<ChannelRow> {
+    const cached = this.channels.get(channelId);
+    if (cached && Date.now() - cached.loadedAt < CACHE_MS) return cached.row;
+    const row = await this.deps.prisma.channel.findUnique({ where: { id: channelId } });
+    if (!row) throw new UnrecoverableError(`channel ${channelId} not found`);
+    this.channels.set(channelId, { row, loadedAt: Date.now() });
+    return row;
+  }
+
+  private async offer(offerId: number): Promise<OfferContext> {
+    const cached = this.offers.get(offerId);
+    if (cached && Date.now() - cached.loadedAt < CACHE_MS) return cached;
+    const offer = await this.deps.prisma.offer.findUnique({
+      where: { id: offerId },
+      include: { variants: true },
+    });
+    if (!offer) throw new UnrecoverableError(`offer ${offerId} not found`);
+    if (offer.variants.length === 0)
+      throw new UnrecoverableError(`offer ${offerId} has no content variants`);
+    const variants = compileVariants(offer.variants);
+    const rule = offer.variantRule === null ? null : ZVariantRule.parse(offer.variantRule);
+    const context = {
+      offerId,
+      variants,
+      choose: variantChooser(variants, offer.variantAttribute, rule),
+      loadedAt: Date.now(),
+    };
+    this.offers.set(offerId, context);
+    return context;
+  }
+
+  /** The offer's realtime execution on the channel: one, long-lived, found or made. */
+  private async execution(offerId: number, channelId: string): Promise<number> {
+    const key = `${offerId}:${channelId}`;
+    const cached = this.executions.get(key);
+    if (cached) return cached;
+    const client = await this.deps.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`realtime:${key}`]);
+      const found = await client.query<{ id: number }>(
+        `SELECT id FROM execution WHERE offer_id = $1 AND channel_id = $2 AND kind = 'realtime'
+         ORDER BY id LIMIT 1`,
+        [offerId, channelId],
+      );
+      let id = found.rows[0]?.id;
+      if (id === undefined) {
+        const created = await client.query<{ id: number }>(
+          `INSERT INTO execution (offer_id, channel_id, kind, status, audience, started_at, updated_at)
+           VALUES ($1, $2, 'realtime', 'sending', '{"type":"realtime"}', now(), now()) RETURNING id`,
+          [offerId, channelId],
+        );
+        id = created.rows[0]?.id as number;
+        await client.query(
+          `INSERT INTO tracking (tracking_id, execution_id, offer_id, channel_id)
+           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+          [`${id}_${offerId}_${channelId}`, id, offerId, channelId],
+        );
+      }
+      await client.query("COMMIT");
+      this.executions.set(key, id);
+      return id;
+    } catch (error) {
+      await client.query("ROLLBACK");
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * One realtime job: validate and render here (no database round trip), then wait for the
+   * group's flush, which does the rest for the whole group at once.
+   */
+  async send(payload: TRealtimePayload, enqueuedAt: Date): Promise<RealtimeResult> {
+    const { offerId, channelId, idempotencyKey, contact } = payload;
+    const channel = await this.channel(channelId);
+    const email = normalizeEmail(contact.email);
+    if ("problem" in email) {
+      await countRealtime(this.deps, offerId, channelId, { invalid: 1 });
+      throw new UnrecoverableError(`contact.email: ${email.problem}`);
+    }
+    const offer = await this.offer(offerId);
+    const contactId = `${contact.contactId ?? email.email}~${idempotencyKey}`;
+    const variant = offer.choose(contactId, contact.attributes as Record<string, AudienceValue>);
+    if (typeof variant === "string") throw new UnrecoverableError(`contact.attributes: ${variant}`);
+    let slots: Record<string, string>;
+    try {
+      slots = variant.compiled.renderSlots({ ...contact.attributes, email: email.email });
+    } catch (error) {
+      throw new UnrecoverableError(`template: ${(error as Error).message}`);
+    }
+    const executionId = await this.execution(offerId, channel.id);
+    return this.batcher.add(`${channel.id}|${offerId}|${variant.compiled.contentHash}`, {
+      executionId,
+      contactId,
+      email: email.email,
+      chid: chidOf(executionId, offerId, channel.id, contactId),
+      slots,
+      since: enqueuedAt,
+    });
+  }
+
+  /**
+   * One group, a handful of statements and at most one POST: suppression, the recipient rows
+   * (a key seen before is either sent already, or reconciled against the sent report), the QL
+   * template, the send, the sendmail ids.
+   */
+  private async flush(key: string, all: Pending[]): Promise<RealtimeResult[]> {
+    const [channelId, offerIdText, contentHash] = key.split("|") as [string, string, string];
+    const offerId = Number(offerIdText);
+    const channel = await this.channel(channelId);
+    const results = new Map<string, RealtimeResult>();
+    // The same key twice in one group (added twice, bypassing the job id): one send.
+    const unique = [...new Map(all.map((item) => [item.contactId, item])).values()];
+    let candidates = unique;
+    if (channel.autoSuppress) {
+      const hits = await this.deps.pool.query<{ email: string }>(
+        "SELECT DISTINCT email FROM suppression WHERE email = ANY($1::text[])",
+        [unique.map((item) => item.email)],
+      );
+      const suppressed = new Set(hits.rows.map((row) => row.email));
+      for (const item of unique) {
+        if (suppressed.has(item.email))
+          results.set(item.contactId, { status: "suppressed", email: item.email });
+      }
+      candidates = unique.filter((item) => !suppressed.has(item.email));
+      if (suppressed.size > 0)
+        await countRealtime(this.deps, offerId, channelId, {
+          suppressed: unique.length - candidates.length,
+        });
+    }
+    const executionId = candidates[0]?.executionId;
+    const ids = new Map<string, string>();
+    const retried: Pending[] = [];
+    if (executionId !== undefined) {
+      const inserted = await this.deps.pool.query<{ id: string; contact_id: string }>(
+        `INSERT INTO recipient (execution_id, contact_id, email, batch_seq, slot_data, chid)
+         SELECT $1, c, e, 0, s::jsonb, h FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS v(c, e, s, h)
+         ON CONFLICT (execution_id, contact_id) DO NOTHING RETURNING id, contact_id`,
+        [
+          executionId,
+          candidates.map((item) => item.contactId),
+          candidates.map((item) => item.email),
+          candidates.map((item) => JSON.stringify(item.slots)),
+          candidates.map((item) => item.chid),
+        ],
+      );
+      for (const row of inserted.rows) ids.set(row.contact_id, row.id);
+      const seen = candidates.filter((item) => !ids.has(item.contactId));
+      if (seen.length > 0) {
+        const existing = await this.deps.pool.query<{
+          id: string;
+          contact_id: string;
+          state: string;
+          sendmail_id: string | null;
+        }>(
+          `SELECT id, contact_id, state, sendmail_id FROM recipient
+           WHERE execution_id = $1 AND contact_id = ANY($2::text[])`,
+          [executionId, seen.map((item) => item.contactId)],
+        );
+        for (const row of existing.rows) {
+          const item = seen.find((candidate) => candidate.contactId === row.contact_id) as Pending;
+          if (row.state === "sent") {
+            results.set(row.contact_id, {
+              status: "sent",
+              sendmailId: row.sendmail_id as string,
+              chid: item.chid,
+            });
+          } else {
+            ids.set(row.contact_id, row.id);
+            retried.push(item);
+          }
+        }
+      }
+    }
+    const pending = candidates.filter((item) => ids.has(item.contactId));
+    if (pending.length > 0) {
+      const sent = await this.sendGroup(channel, offerId, contentHash, pending, retried);
+      await this.deps.pool.query(
+        `UPDATE recipient r SET sendmail_id = v.sendmail_id, state = 'sent', sent_at = now()
+         FROM unnest($1::bigint[], $2::text[]) AS v(id, sendmail_id) WHERE r.id = v.id`,
+        [
+          pending.map((item) => ids.get(item.contactId)),
+          pending.map((item) => sent.get(item.chid) as string),
+        ],
+      );
+      for (const item of pending) {
+        results.set(item.contactId, {
+          status: "sent",
+          sendmailId: sent.get(item.chid) as string,
+          chid: item.chid,
+        });
+      }
+    }
+    return all.map((item) => results.get(item.contactId) as RealtimeResult);
+  }
+
+  /** chid -> sendmail id for every pending item: found in the sent report, or sent now. */
+  private async sendGroup(
+    channel: ChannelRow,
+    offerId: number,
+    contentHash: string,
+    pending: Pending[],
+    retried: Pending[],
+  ): Promise<Map<string, string>> {
+    const offer = await this.offer(offerId);
+    const variant = offer.variants.find((v) => v.compiled.contentHash === contentHash);
+    if (!variant)
+      throw new Error(`content ${contentHash.slice(0, 12)} is no longer in offer ${offerId}`);
+    const templateId = await ensureRealtimeTemplate(this.deps, channel, offerId, variant);
+    const sent = new Map<string, string>();
+    if (retried.length > 0) {
+      const since = new Date(Math.min(...retried.map((item) => item.since.getTime())));
+      const found = await findAlreadySent(this.deps.luxsci(channel), {
+        chidPrefix: `_${channel.id}_`,
+        since,
+        chids: new Set(retried.map((item) => item.chid)),
+      });
+      for (const [chid, sendmailId] of found) sent.set(chid, sendmailId);
+    }
+    const toSend = pending.filter((item) => !sent.has(item.chid));
+    if (toSend.length > 0) {
+      const headers = Array.isArray(channel.customHeaders)
+        ? (channel.customHeaders as [string, string][]).map(
+            ([n, v]) => [String(n), String(v)] as [string, string],
+          )
+        : [];
+      const messages: LuxSciMessage[] = toSend.map((item) => ({
+        from_address: channel.fromAddress,
+        from_name: channel.fromName,
+        reply_address: channel.replyAddress,
+        to: [item.email],
+        bcc: channel.bcc ? [channel.bcc] : null,
+        subject: null,
+        headers: [["chid", item.chid], ...headers],
+        template: templateId,
+        template_data: item.slots,
+        template_data_raw: 1,
+        no_tls_only: channel.secure ? 1 : 0,
+      }));
+      try {
+        const ids = await this.deps
+          .luxsci(channel, { forSend: true })
+          .sendEmail(messages, { maxAttempts: 1 });
+        toSend.forEach((item, i) => {
+          sent.set(item.chid, ids[i] as string);
+        });
+      } catch (error) {
+        if (error instanceof LuxSciRateLimitError && this.options.rateLimit) {
+          await this.options.rateLimit(error.retryAfterMs ?? 1000);
+        }
+        throw error;
+      }
+    }
+    await countRealtime(this.deps, offerId, channel.id, {
+      sent: toSend.length,
+      reconciled: pending.length - toSend.length,
+      calls: toSend.length > 0 ? 1 : 0,
+    });
+    return sent;
+  }
+
+  async drain(): Promise<void> {
+    await this.batcher.drain();
+  }
+}
+
+/**
+ * The offer variant's QL template on the channel, made once and kept (DESIGN "Realtime
+ * sends"): deleted only by rollback or when older than the channel's retention.
+ */
+export async function ensureRealtimeTemplate(
+  deps: OutboundDeps,
+  channel: { id: string; clientId: string; secure: boolean } & Parameters<
+    OutboundDeps["luxsci"]
+  >[0],
+  offerId: number,
+  variant: PlannedVariant,
+): Promise<string> {
+  const title = templateTitleOf({
+    realtime: true,
+    offerId,
+    executionId: null,
+    channelId: channel.id,
+    clientId: channel.clientId,
+  });
+  const contentHash = variant.compiled.contentHash;
+  const lookup = () =>
+    deps.pool.query<{ id: number; luxsci_template_id: string | null; state: string }>(
+      `SELECT id, luxsci_template_id, state FROM luxsci_template
+       WHERE channel_id = $1 AND title = $2 AND content_hash = $3`,
+      [channel.id, title, contentHash],
+    );
+  const row = (await lookup()).rows[0];
+  if (row?.state === "active" && row.luxsci_template_id) return row.luxsci_template_id;
+  const client = await deps.pool.connect();
+  try {
+    await client.query("BEGIN");
+    // One creator per template across workers.
+    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [
+      `ql:${channel.id}:${contentHash}`,
+    ]);
+    const again = await client.query<{
+      id: number;
+      luxsci_template_id: string | null;
+      state: string;
+    }>(
+      `SELECT id, luxsci_template_id, state FROM luxsci_template
+       WHERE channel_id = $1 AND title = $2 AND content_hash = $3`,
+      [channel.id, title, contentHash],
+    );
+    const current = again.rows[0];
+    if (current?.state === "active" && current.luxsci_template_id) {
+      await client.query("COMMIT");
+      return current.luxsci_template_id;
+    }
+    const { template } = variant.compiled;
+    const luxsciTemplateId = await deps.luxsci(channel).createTemplate({
+      title,
+      subject: template.subject,
+      body_html: template.html,
+      body_text: template.text,
+      format: template.html && template.text ? "both" : template.html ? "html" : "text",
+      sl_no_tls: channel.secure,
+    });
+    await client.query(
+      `INSERT INTO luxsci_template (channel_id, offer_id, variant_id, title, content_hash,
+         luxsci_template_id, realtime, state, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, true, 'active', now())
+       ON CONFLICT (channel_id, title, content_hash) DO UPDATE
+         SET luxsci_template_id = EXCLUDED.luxsci_template_id, state = 'active',
+             deleted_at = NULL, created_at = now()`,
+      [channel.id, offerId, variant.id, title, contentHash, luxsciTemplateId],
+    );
+    await client.query("COMMIT");
+    deps.logger.info(
+      { offerId, channelId: channel.id, luxsciTemplateId, title },
+      "realtime template created",
+    );
+    return luxsciTemplateId;
+  } catch (error) {
+    await client.query("ROLLBACK");
+    throw error;
+  } finally {
+    client.release();
+  }
+}
