@@ -73,7 +73,7 @@ describe("seed 000 replies", () => {
       code_word: null,
       title: "LR_Q1",
     });
-    await expect(client.deleteTemplate("330814")).resolves.toBeUndefined();
+    await expect(client.deleteTemplate("330814")).resolves.toBe(true);
     expect(server.requests.at(-1)?.path).toBe("/perl/api/v2/user/alice/template/330814");
   });
 
