@@ -1,14 +1,7 @@
-import { createWriteStream, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig } from "@luxrelay/config";
-import { encryptSecret } from "@luxrelay/db";
-import { createLogger } from "@luxrelay/logger";
-import { createExecution, createOutboundRuntime, planExecution } from "@luxrelay/outbound";
-import { createTestDatabase, createTestQueues, ensureTemplateDatabase } from "@luxrelay/testkit";
+import { createExecution, planExecution } from "@luxrelay/outbound";
 import { writeBenchmarkSection } from "./report.ts";
-import { startSimulatorProcess } from "./sim-process.ts";
+import { createBenchOffer, startBenchStack, writeCsv } from "./stack.ts";
 
 // Planning one execution of N recipients (seed 000 steps 2-6: CSV -> validate -> suppress ->
 // render -> group -> persist with COPY -> templates -> enqueue), in this process, with the
@@ -22,67 +15,30 @@ const { values } = parseArgs({
   },
 });
 const total = Number(values.recipients);
-const account = { user: "bench", pass: "p", token: "tok-bench", secret: "bench-secret" };
-
-const dir = mkdtempSync(join(tmpdir(), "lr-bench-plan-"));
-const path = join(dir, "audience.csv");
-{
-  const out = createWriteStream(path);
-  out.write("contact_id,email,first_name,tier,city,points\n");
-  const tiers = ["gold", "silver", "bronze"];
-  for (let n = 1; n <= total; n++) {
-    const line = `C${n},user${n}@example.com,Name${n},${tiers[n % 3]},${n % 2 ? "Boston" : "Zürich"},${n % 5000}\n`;
-    if (!out.write(line)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
-  }
-  await new Promise<void>((resolve) => out.end(() => resolve()));
-}
-
-await ensureTemplateDatabase();
-const db = await createTestDatabase();
-const queues = createTestQueues();
-const sim = await startSimulatorProcess(["--accounts", JSON.stringify([account])]);
-const config = loadConfig({
-  ...process.env,
-  NODE_ENV: "test",
-  DATABASE_URL: db.url,
-  QUEUE_PREFIX: queues.prefix,
-  LOG_LEVEL: "warn",
-});
-const logger = createLogger({ name: "bench", level: "info" });
-const runtime = createOutboundRuntime(config, logger);
+const TIERS = ["gold", "silver", "bronze"];
+const path = await writeCsv(
+  "contact_id,email,first_name,tier,city,points",
+  total,
+  (n) =>
+    `C${n},user${n}@example.com,Name${n},${TIERS[n % 3]},${n % 2 ? "Boston" : "Zürich"},${n % 5000}`,
+);
+const stack = await startBenchStack({ logLevel: "info" });
+const { runtime } = stack;
 const { prisma } = runtime.deps;
-
-const channel = await prisma.channel.create({
-  data: {
-    name: "bench",
-    apiUrl: sim.url,
-    luxsciUser: account.user,
-    luxsciToken: account.token,
-    luxsciSecretEnc: encryptSecret(account.secret, config.secretKey),
-    fromAddress: "bench@example.com",
-  },
-});
-const campaign = await prisma.campaign.create({ data: { name: "bench" } });
-const offer = await prisma.offer.create({
-  data: { campaignId: campaign.id, name: "bench", variantAttribute: "tier" },
-});
-const variants = {
+const htmlOf: Record<string, string> = {
   gold: "<h1>Hello {{ first_name }}</h1><p>Gold in {{ city }}: {{ points }} points.</p>{% if points > 2500 %}<p>Upgrade!</p>{% endif %}",
   silver: "<h1>Hi {{ first_name }}</h1><p>Silver savings in {{ city }}.</p>",
   bronze: "<p>Dear {{ first_name }}, 10% off.</p>",
 };
-for (const [position, [key, html]] of Object.entries(variants).entries()) {
-  await prisma.contentVariant.create({
-    data: {
-      offerId: offer.id,
-      key,
-      position,
-      subject: `{{ first_name }}, your ${key} offer`,
-      html: `${html}${"<p>Static footer text, the same for everyone.</p>".repeat(20)}`,
-      text: `Hello {{ first_name }}, ${key}.`,
-    },
-  });
-}
+const { channel, offer } = await createBenchOffer(stack, {
+  variantAttribute: "tier",
+  variants: TIERS.map((key) => ({
+    key,
+    subject: `{{ first_name }}, your ${key} offer`,
+    html: `${htmlOf[key]}${"<p>Static footer text, the same for everyone.</p>".repeat(20)}`,
+    text: `Hello {{ first_name }}, ${key}.`,
+  })),
+});
 // 1% of the audience is already suppressed.
 await runtime.deps.pool.query(
   `INSERT INTO suppression (email, source) SELECT 'user' || n || '@example.com', 'hard_fail'
@@ -117,10 +73,7 @@ const jobs = await runtime.deps.queues.send.getJobCounts(
   "prioritized",
 );
 
-await runtime.close();
-sim.stop();
-await queues.cleanup();
-await db.drop();
+await stack.close();
 
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const figures = [

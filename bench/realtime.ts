@@ -1,20 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig } from "@luxrelay/config";
-import { encryptSecret } from "@luxrelay/db";
 import { JOB_NAMES, QUEUE_NAMES, realtimeJobId, type TRealtimePayload } from "@luxrelay/jobs";
-import { createLogger } from "@luxrelay/logger";
-import { createOutboundRuntime } from "@luxrelay/outbound";
-import {
-  createTestDatabase,
-  createTestQueues,
-  ensureTemplateDatabase,
-  REPO_ROOT,
-} from "@luxrelay/testkit";
 import { Queue } from "bullmq";
 import { writeBenchmarkSection } from "./report.ts";
-import { startSimulatorProcess } from "./sim-process.ts";
+import { createBenchOffer, spawnBenchWorker, startBenchStack } from "./stack.ts";
 
 // Realtime latency: contacts added to the realtime queue at a steady rate (what POST
 // /realtime/{offer} does once it has validated the request), one realtime worker process,
@@ -32,56 +20,23 @@ const { values } = parseArgs({
     "no-write": { type: "boolean", default: false },
   },
 });
-const account = { user: "bench", pass: "p", token: "tok-bench", secret: "bench-secret" };
-
-await ensureTemplateDatabase();
-const db = await createTestDatabase();
-const queues = createTestQueues();
-const sim = await startSimulatorProcess(["--accounts", JSON.stringify([account])]);
-const env = {
-  NODE_ENV: "test",
-  DATABASE_URL: db.url,
-  QUEUE_PREFIX: queues.prefix,
-  LOG_LEVEL: "warn",
-  WORKER_QUEUES: "realtime",
-};
-const config = loadConfig({ ...process.env, ...env });
-const runtime = createOutboundRuntime(config, createLogger({ name: "bench", level: "warn" }));
+const stack = await startBenchStack({ env: { WORKER_QUEUES: "realtime" } });
+const { runtime, sim, config } = stack;
 const { prisma } = runtime.deps;
-const channel = await prisma.channel.create({
-  data: {
-    name: "bench",
-    apiUrl: sim.url,
-    luxsciUser: account.user,
-    luxsciToken: account.token,
-    luxsciSecretEnc: encryptSecret(account.secret, config.secretKey),
-    fromAddress: "bench@example.com",
-  },
+const { channel, offer } = await createBenchOffer(stack, {
+  variants: [
+    {
+      key: "a",
+      subject: "Your code, {{ first_name }}",
+      html: `<p>Hello {{ first_name }}, your code is <b>{{ code }}</b>.</p>${"<p>Static.</p>".repeat(10)}`,
+      text: "Hello {{ first_name }}, your code is {{ code }}.",
+    },
+  ],
 });
-const campaign = await prisma.campaign.create({ data: { name: "bench" } });
-const offer = await prisma.offer.create({ data: { campaignId: campaign.id, name: "bench" } });
-await prisma.contentVariant.create({
-  data: {
-    offerId: offer.id,
-    key: "a",
-    subject: "Your code, {{ first_name }}",
-    html: `<p>Hello {{ first_name }}, your code is <b>{{ code }}</b>.</p>${"<p>Static.</p>".repeat(10)}`,
-    text: "Hello {{ first_name }}, your code is {{ code }}.",
-  },
-});
-
-const worker: ChildProcess = spawn(
-  process.execPath,
-  ["--import", "tsx", join(REPO_ROOT, "apps/worker/src/main.ts")],
-  {
-    cwd: join(REPO_ROOT, "apps/worker"),
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "inherit"],
-  },
-);
+const worker = spawnBenchWorker(stack);
 const queue = new Queue(QUEUE_NAMES.realtime, {
-  connection: queues.connection,
-  prefix: queues.prefix,
+  connection: stack.queues.connection,
+  prefix: stack.queues.prefix,
 });
 for (let i = 0; i < 600 && (await queue.getWorkers()).length === 0; i++) {
   await new Promise((resolve) => setTimeout(resolve, 100));
@@ -165,10 +120,7 @@ const calls = await prisma.interactionLog.findMany({
 
 worker.kill("SIGTERM");
 await queue.close();
-await runtime.close();
-sim.stop();
-await queues.cleanup();
-await db.drop();
+await stack.close();
 
 const held = steps.filter((step) => step.p99 <= 1000 && step.done === step.sent).at(-1);
 const activity = calls.map((row) => row.data as { sent?: number; calls?: number });

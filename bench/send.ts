@@ -1,21 +1,15 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { parseArgs } from "node:util";
-import { loadConfig } from "@luxrelay/config";
-import { encryptSecret } from "@luxrelay/db";
-import { createLogger } from "@luxrelay/logger";
 import { LuxSciClient, type LuxSciMessage } from "@luxrelay/luxsci";
-import { createExecution, createOutboundRuntime } from "@luxrelay/outbound";
-import {
-  createTestDatabase,
-  createTestQueues,
-  ensureTemplateDatabase,
-  REPO_ROOT,
-} from "@luxrelay/testkit";
+import { createExecution } from "@luxrelay/outbound";
 import { writeBenchmarkSection } from "./report.ts";
-import { startSimulatorProcess } from "./sim-process.ts";
+import {
+  BENCH_ACCOUNT,
+  createBenchOffer,
+  spawnBenchWorker,
+  startBenchStack,
+  writeCsv,
+} from "./stack.ts";
 
 // End to end: N recipients from a CSV to "accepted by the simulator", through the plan job,
 // the send flow and W worker processes (each its own process, as deployed), with the
@@ -37,81 +31,33 @@ const total = Number(values.recipients);
 const latencyMs = Number(values["latency-ms"]);
 const workerCount = Number(values.workers);
 const concurrency = Number(values.concurrency);
-const account = { user: "bench", pass: "p", token: "tok-bench", secret: "bench-secret" };
-
-const dir = mkdtempSync(join(tmpdir(), "lr-bench-send-"));
-const path = join(dir, "audience.csv");
-{
-  const out = createWriteStream(path);
-  out.write("contact_id,email,first_name,tier,city\n");
-  const tiers = ["gold", "silver", "bronze"];
-  for (let n = 1; n <= total; n++) {
-    const line = `C${n},user${n}@example.com,Name${n},${tiers[n % 3]},${n % 2 ? "Boston" : "Zürich"}\n`;
-    if (!out.write(line)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
-  }
-  await new Promise<void>((resolve) => out.end(() => resolve()));
-}
-
-await ensureTemplateDatabase();
-const db = await createTestDatabase();
-const queues = createTestQueues();
-const sim = await startSimulatorProcess([
-  "--accounts",
-  JSON.stringify([account]),
-  ...(latencyMs > 0 ? ["--latency-ms", String(latencyMs)] : []),
-]);
-const env = {
-  NODE_ENV: "test",
-  DATABASE_URL: db.url,
-  QUEUE_PREFIX: queues.prefix,
-  LOG_LEVEL: "warn",
-  WORKER_QUEUES: "send",
-  WORKER_CONCURRENCY_SEND: String(concurrency),
-  LUXSCI_TIMEOUT_MS: String(Math.max(30_000, latencyMs * 5)),
-};
-const config = loadConfig({ ...process.env, ...env });
-const runtime = createOutboundRuntime(config, createLogger({ name: "bench", level: "warn" }));
-const { prisma } = runtime.deps;
-
-const channel = await prisma.channel.create({
-  data: {
-    name: "bench",
-    apiUrl: sim.url,
-    luxsciUser: account.user,
-    luxsciToken: account.token,
-    luxsciSecretEnc: encryptSecret(account.secret, config.secretKey),
-    fromAddress: "bench@example.com",
-    fromName: "Bench",
-    customHeaders: [["offername", "Bench"]],
+const TIERS = ["gold", "silver", "bronze"];
+const path = await writeCsv(
+  "contact_id,email,first_name,tier,city",
+  total,
+  (n) => `C${n},user${n}@example.com,Name${n},${TIERS[n % 3]},${n % 2 ? "Boston" : "Zürich"}`,
+);
+const stack = await startBenchStack({
+  simArgs: latencyMs > 0 ? ["--latency-ms", String(latencyMs)] : [],
+  env: {
+    WORKER_QUEUES: "send",
+    WORKER_CONCURRENCY_SEND: String(concurrency),
+    LUXSCI_TIMEOUT_MS: String(Math.max(30_000, latencyMs * 5)),
   },
 });
-const campaign = await prisma.campaign.create({ data: { name: "bench" } });
-const offer = await prisma.offer.create({
-  data: { campaignId: campaign.id, name: "bench", variantAttribute: "tier" },
+const { runtime, sim, env } = stack;
+const { prisma } = runtime.deps;
+const { channel, offer } = await createBenchOffer(stack, {
+  variantAttribute: "tier",
+  channel: { fromName: "Bench", customHeaders: [["offername", "Bench"]] },
+  variants: TIERS.map((key) => ({
+    key,
+    subject: `{{ first_name }}, your ${key} offer`,
+    html: `<h1>Hello {{ first_name }}</h1><p>${key} savings in {{ city }}.</p>${"<p>Static footer.</p>".repeat(20)}`,
+    text: `Hello {{ first_name }}, ${key}.`,
+  })),
 });
-for (const [position, key] of ["gold", "silver", "bronze"].entries()) {
-  await prisma.contentVariant.create({
-    data: {
-      offerId: offer.id,
-      key,
-      position,
-      subject: `{{ first_name }}, your ${key} offer`,
-      html: `<h1>Hello {{ first_name }}</h1><p>${key} savings in {{ city }}.</p>${"<p>Static footer.</p>".repeat(20)}`,
-      text: `Hello {{ first_name }}, ${key}.`,
-    },
-  });
-}
-
-const workers: ChildProcess[] = [];
-for (let i = 0; i < workerCount; i++) {
-  workers.push(
-    spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "apps/worker/src/main.ts")], {
-      cwd: join(REPO_ROOT, "apps/worker"),
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "ignore", "inherit"],
-    }),
-  );
-}
+const workers: ChildProcess[] = Array.from({ length: workerCount }, () => spawnBenchWorker(stack));
 
 // The clock starts once every worker process is connected (start-up is not sending).
 for (let i = 0; i < 600; i++) {
@@ -156,9 +102,9 @@ if (latencyMs > 0) {
 }
 const client = new LuxSciClient({
   baseUrl: sim.url,
-  user: account.user,
-  token: account.token,
-  secret: account.secret,
+  user: BENCH_ACCOUNT.user,
+  token: BENCH_ACCOUNT.token,
+  secret: BENCH_ACCOUNT.secret,
   timeoutMs: Number(env.LUXSCI_TIMEOUT_MS),
   // As many sockets as calls in flight (each worker process has a pool of its own).
   connections: workerCount * concurrency,
@@ -221,10 +167,7 @@ const raw = (performance.now() - rawStarted) / 1000;
 const rawLedger = (await (await fetch(`${sim.origin}/__sim/ledger`)).json()) as { total: number };
 
 await client.close();
-await runtime.close();
-sim.stop();
-await queues.cleanup();
-await db.drop();
+await stack.close();
 
 const rate = (n: number, s: number) => Math.round(n / s).toLocaleString("en-US");
 const label = latencyMs > 0 ? `${latencyMs} ms latency per LuxSci call` : "no simulated latency";
