@@ -3,8 +3,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { copyRows } from "@luxrelay/db";
+import {
+  eventsStreamKey,
+  type ImportResult,
+  importReportRows,
+  PAGES_PER_IMPORT,
+  readReportCsv,
+  type SourcedRow,
+} from "@luxrelay/inbound";
 import { createLogger } from "@luxrelay/logger";
 import type { ReportKind, ReportRow } from "@luxrelay/luxsci";
+// The simulator's exact report columns.
+import { REPORT_HEADERS } from "@luxrelay/luxsci-sim";
 import {
   createTestDatabase,
   createTestQueues,
@@ -12,16 +22,6 @@ import {
   type TestDatabase,
 } from "@luxrelay/testkit";
 import pg from "pg";
-// Relative imports: the simulator's exact report columns, and the import core before the
-// inbound package's index exports it (neither is a dependency of the bench workspace).
-import { REPORT_HEADERS } from "../apps/luxsci-sim/src/reports/headers.ts";
-import {
-  eventsStreamKey,
-  type ImportResult,
-  importReportRows,
-  readReportCsv,
-  type SourcedRow,
-} from "../packages/inbound/src/import/index.ts";
 import { writeBenchmarkSection } from "./report.ts";
 
 // Event import (seed 000 inbound steps 6-9, 11): N report events of every kind into a fresh
@@ -241,7 +241,38 @@ async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peakMb:
   }
 }
 
+/** Phase times (ms, summed over imports) from the import's "report rows imported" log lines. */
+type Phases = Record<string, number>;
+
+const PHASES = [
+  ["stageMs", "parse+COPY"],
+  ["insertMs", "email_event"],
+  ["offerHistoryMs", "offer history"],
+  ["suppressionMs", "suppression"],
+  ["engagementMs", "engagement"],
+  ["commitMs", "commit"],
+  ["publishMs", "stream"],
+] as const;
+
+/** A logger destination that sums the phases of every import it sees, passing others on. */
+function phaseCollector(phases: Phases) {
+  return {
+    write(line: string) {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.msg === "report rows imported") {
+        for (const [name] of PHASES) {
+          const ms = entry[name];
+          if (typeof ms === "number") phases[name] = (phases[name] ?? 0) + ms;
+        }
+      } else {
+        process.stdout.write(line);
+      }
+    },
+  };
+}
+
 interface PathFigures {
+  phases: Phases;
   seconds: number;
   peakMb: number;
   inserted: number;
@@ -258,11 +289,16 @@ async function runPath(
 ): Promise<PathFigures> {
   const { db, pool, fx } = await prepareDatabase();
   const queues = createTestQueues();
+  const phases: Phases = {};
   const deps = {
     pool,
     redis: queues.connection,
     queuePrefix: queues.prefix,
-    logger: createLogger({ name: "bench-import", level: process.env.BENCH_LOG ?? "warn" }),
+    logger: createLogger({
+      name: "bench-import",
+      level: process.env.BENCH_LOG ?? "info",
+      destination: phaseCollector(phases),
+    }),
   };
   try {
     await beforeTiming?.(fx);
@@ -277,6 +313,7 @@ async function runPath(
     const streamLength = await queues.connection.xlen(eventsStreamKey(queues.prefix));
     const sum = (pick: (r: ImportResult) => number) => results.reduce((n, r) => n + pick(r), 0);
     const figures: PathFigures = {
+      phases,
       seconds,
       peakMb,
       inserted: sum((r) => r.inserted),
@@ -329,21 +366,23 @@ try {
   const api = await runPath("api", async (deps, fx) => {
     const results: ImportResult[] = [];
     for (const kind of kinds) {
-      for (let first = 0; first < counts[kind]; first += pageSize) {
-        // A page as LuxSciClient returns it: rows keyed by the reply's header. Built here, one
-        // page at a time like the sync does, and not counted in the import time.
+      // As the API-mode sync does: PAGES_PER_IMPORT pages per import (one transaction).
+      const chunkRows = pageSize * PAGES_PER_IMPORT;
+      for (let first = 0; first < counts[kind]; first += chunkRows) {
+        // Pages as LuxSciClient returns them: rows keyed by the reply's header. Built here and
+        // not counted in the import time.
         const built = performance.now();
-        const page: SourcedRow[] = [];
-        for (let i = first; i < Math.min(first + pageSize, counts[kind]); i++) {
-          page.push({ line: i - first + 1, row: reportRow(kind, i, fx) });
+        const rows: SourcedRow[] = [];
+        for (let i = first; i < Math.min(first + chunkRows, counts[kind]); i++) {
+          rows.push({ line: i + 1, row: reportRow(kind, i, fx) });
         }
         generationSeconds += (performance.now() - built) / 1000;
         results.push(
           await importReportRows(deps, {
             channelId: CHANNEL,
             kind,
-            rows: page,
-            source: `${kind} report page first_row=${first}`,
+            rows,
+            source: `${kind} report`,
           }),
         );
       }
@@ -357,11 +396,17 @@ try {
     Object.entries(f.tables)
       .map(([table, n]) => `${table} ${n.toLocaleString("en")}`)
       .join(", ");
+  const phaseLine = (name: string, f: PathFigures) =>
+    `${name} phases (s, summed over imports): ${PHASES.map(
+      ([key, label]) => `${label} ${((f.phases[key] ?? 0) / 1000).toFixed(1)}`,
+    ).join(", ")}`;
   const lines = [
     `${totalEvents.toLocaleString("en")} report rows (sent ${counts.sent.toLocaleString("en")}, delivery ${counts.delivery.toLocaleString("en")} incl. HardFail/Spam/Failed and unsubscribes, opens ${counts.opens.toLocaleString("en")}, clicks ${counts.clicks.toLocaleString("en")}, fbl ${counts.fbl.toLocaleString("en")}) for 1 execution of ${recipients.toLocaleString("en")} recipients; each path into a fresh database`,
     `(a) 5 export CSV files (${Math.round(csvBytes / 2 ** 20)} MB) via readReportCsv: **${csv.seconds.toFixed(1)} s** (${rate(csv)} events/s; target ≤ 30 s), peak RSS ${csv.peakMb} MB`,
-    `(b) ${Math.ceil(totalEvents / pageSize)} API pages of ≤ ${pageSize.toLocaleString("en")} keyed rows: **${api.seconds.toFixed(1)} s** (${rate(api)} events/s; target ≤ 30 s; building the pages, ${generationSeconds.toFixed(1)} s, not counted), peak RSS ${api.peakMb} MB`,
+    `(b) ${Math.ceil(totalEvents / pageSize)} API pages of ≤ ${pageSize.toLocaleString("en")} keyed rows, ${PAGES_PER_IMPORT} pages per import as the sync does: **${api.seconds.toFixed(1)} s** (${rate(api)} events/s; target ≤ 30 s; building the pages, ${generationSeconds.toFixed(1)} s, not counted), peak RSS ${api.peakMb} MB`,
     `each path: ${csv.inserted.toLocaleString("en")} / ${api.inserted.toLocaleString("en")} events inserted (report rows + unsubscribes from delivery rows), ${csv.rejected + api.rejected} rejected; rows after: ${tableLine(api)}; events stream entries: ${csv.streamLength.toLocaleString("en")} / ${api.streamLength.toLocaleString("en")}`,
+    phaseLine("(a)", csv),
+    phaseLine("(b)", api),
     "timed: importReportRows end to end: parse, COPY into staging, INSERT ... ON CONFLICT into email_event, offer history, suppression and engagement upserts, COMMIT, XADD of every new event",
   ];
   for (const line of lines) console.log(line);

@@ -19,7 +19,12 @@ export {
   getOfferMetrics,
 } from "./metrics/index.ts";
 export { createSyncRuntime, type SyncRuntime } from "./runtime.ts";
-export { type ApiSyncResult, type SyncProgress, syncChannelByApi } from "./sync/api-sync.ts";
+export {
+  type ApiSyncResult,
+  PAGES_PER_IMPORT,
+  type SyncProgress,
+  syncChannelByApi,
+} from "./sync/api-sync.ts";
 export { chidFilter, REPORT_KINDS } from "./sync/channel.ts";
 export {
   createExportJobs,

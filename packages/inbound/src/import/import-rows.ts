@@ -165,8 +165,12 @@ export async function importReportRows(
   try {
     await client.query("BEGIN");
     // JIT compiling costs more than it saves on these one-pass statements (PostgreSQL turns
-    // it on from the staging table's row estimate).
-    await client.query(`SET LOCAL work_mem = '${IMPORT_WORK_MEM}'; SET LOCAL jit = off`);
+    // it on from the staging table's row estimate). The commit need not wait for its WAL
+    // flush: a crash that loses it loses a whole import, which the sync re-reads (watermarks
+    // move only after) and re-imports; nothing is published before the commit either.
+    await client.query(
+      `SET LOCAL work_mem = '${IMPORT_WORK_MEM}'; SET LOCAL jit = off; SET LOCAL synchronous_commit = off`,
+    );
     await lockChannelImports(client, input.channelId);
     await createStageTable(client);
     await copyStagedEvents(client, (emit) => stageRows(input, tally, emit));

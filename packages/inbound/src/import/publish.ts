@@ -8,37 +8,51 @@ import { NEW_EVENTS_TABLE } from "./stage.ts";
 // packages/inbound/README.md "Events stream".
 //
 // Speed: a client-side XADD per event costs ~20 µs in ioredis here (measured), a million
-// events 20 s. So PostgreSQL renders each batch of events as one JSON array and a Lua script
-// XADDs its entries inside Redis (~4 µs each); the next batch is fetched while Redis works.
+// events 20 s. So PostgreSQL renders each event's values as a JSON array, batches of them go
+// to a Lua script that XADDs them inside Redis, and the next batch is fetched while Redis
+// works. Field names live in the script and the stream is trimmed once per batch: sending and
+// decoding only the values took the publish from ~16 to ~9 µs per event (bench, 200,000
+// events, same machine load).
 
 /** Name of the events stream under the queue prefix: `${queuePrefix}:events`. */
 export const EVENTS_STREAM = "events";
 /** Approximate cap (MAXLEN ~): the stream is a feed, not an archive; email_event is that. */
 export const EVENTS_STREAM_MAXLEN = 1_000_000;
-// Events per script call: a call holds Redis for ~10 ms.
-const PUBLISH_BATCH = 2000;
+// Events per script call: a call holds Redis for ~20 ms.
+const PUBLISH_BATCH = 5000;
 
 /** The stream's key under a queue prefix. */
 export function eventsStreamKey(queuePrefix: string): string {
   return `${queuePrefix}:${EVENTS_STREAM}`;
 }
 
-// KEYS[1] stream, ARGV[1] MAXLEN, ARGV[2] JSON array of [field, value, ...] arrays (strings
-// only: cjson's null would not be a valid XADD argument).
+// KEYS[1] stream; ARGV[1] MAXLEN, ARGV[2] channel id, ARGV[3] a JSON array of entries, each
+// [id, type, executionId, offerId, contactId, email, sendmailId, occurredAt(, url)]: values
+// only, so the batch is half the bytes to send and decode. Trimmed once per batch rather than
+// per XADD: the cap is approximate anyway.
 const XADD_BATCH_SCRIPT = `
-local events = cjson.decode(ARGV[2])
+local channel = ARGV[2]
+local events = cjson.decode(ARGV[3])
 for i = 1, #events do
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(events[i]))
+  local e = events[i]
+  if #e == 9 then
+    redis.call('XADD', KEYS[1], '*', 'id', e[1], 'type', e[2], 'channelId', channel,
+      'executionId', e[3], 'offerId', e[4], 'contactId', e[5], 'email', e[6],
+      'sendmailId', e[7], 'occurredAt', e[8], 'url', e[9])
+  else
+    redis.call('XADD', KEYS[1], '*', 'id', e[1], 'type', e[2], 'channelId', channel,
+      'executionId', e[3], 'offerId', e[4], 'contactId', e[5], 'email', e[6],
+      'sendmailId', e[7], 'occurredAt', e[8])
+  end
 end
+redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[1])
 return #events`;
 
-// One stream entry as a JSON array, rendered by PostgreSQL. url only on clicks.
-const ENTRY_JSON = `json_build_array(
-  'id', id::text, 'type', type::text, 'channelId', $1::text,
-  'executionId', execution_id::text, 'offerId', offer_id::text, 'contactId', contact_id,
-  'email', COALESCE(email, ''), 'sendmailId', sendmail_id,
-  'occurredAt', to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
-const CLICK_ENTRY_JSON = `${ENTRY_JSON.slice(0, -1)}, 'url', COALESCE(url, ''))`;
+// One stream entry's values as a JSON array, rendered by PostgreSQL (strings only: cjson's
+// null would not be a valid XADD argument). url only on clicks.
+const ENTRY_VALUES = `id::text, type::text, execution_id::text, offer_id::text, contact_id,
+  COALESCE(email, ''), sendmail_id,
+  to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * XADDs the events kept in the new-events temp table of `client`'s session. Returns how
@@ -58,10 +72,10 @@ export async function publishNewEvents(
     await client.query("SET LOCAL jit = off");
     await client.query(
       `DECLARE lr_import_events NO SCROLL CURSOR FOR
-         SELECT (CASE WHEN type = 'clicked' THEN ${CLICK_ENTRY_JSON} ELSE ${ENTRY_JSON} END)::text
-             AS entry
+         SELECT (CASE WHEN type = 'clicked'
+                      THEN json_build_array(${ENTRY_VALUES}, COALESCE(url, ''))
+                      ELSE json_build_array(${ENTRY_VALUES}) END)::text AS entry
            FROM ${NEW_EVENTS_TABLE}`,
-      [options.channelId],
     );
     for (;;) {
       const { rows } = await client.query<{ entry: string }>(
@@ -70,7 +84,7 @@ export async function publishNewEvents(
       await inFlight;
       if (rows.length === 0) break;
       const batch = `[${rows.map((row) => row.entry).join(",")}]`;
-      inFlight = redis.eval(XADD_BATCH_SCRIPT, 1, key, maxLen, batch);
+      inFlight = redis.eval(XADD_BATCH_SCRIPT, 1, key, maxLen, options.channelId, batch);
       published += rows.length;
     }
     await client.query("COMMIT");

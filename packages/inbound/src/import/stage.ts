@@ -68,6 +68,9 @@ export async function insertNewEvents(client: pg.ClientBase, channelId: string):
       details text,
       url text
     )`);
+  // The "once per message" test is a LATERAL probe with LIMIT 1 so that it stays one index
+  // lookup per staged row of those types (the unique key's (sendmail_id, type) prefix): as a
+  // plain NOT EXISTS inside an OR, PostgreSQL hashed all of email_event for every import.
   const result = await client.query(
     `WITH inserted AS (
        INSERT INTO email_event (channel_id, execution_id, contact_id, sendmail_id, type,
@@ -78,9 +81,12 @@ export async function insertNewEvents(client: pg.ClientBase, channelId: string):
          FROM ${STAGE_TABLE} s
          JOIN tracking t
            ON t.execution_id = s.execution_id AND t.channel_id = $1 AND t.offer_id = s.offer_id
-        WHERE s.type NOT IN ${ONCE_PER_MESSAGE}
-           OR NOT EXISTS (SELECT 1 FROM email_event e
-                           WHERE e.sendmail_id = s.sendmail_id AND e.type = s.type)
+         LEFT JOIN LATERAL (
+           SELECT 1 AS seen FROM email_event e
+            WHERE s.type IN ${ONCE_PER_MESSAGE}
+              AND e.sendmail_id = s.sendmail_id AND e.type = s.type
+            LIMIT 1) prior ON true
+        WHERE prior.seen IS NULL
        ON CONFLICT (sendmail_id, type, occurred_at) DO NOTHING
        RETURNING id, type, execution_id, contact_id, email, sendmail_id, occurred_at,
                  status, details, url

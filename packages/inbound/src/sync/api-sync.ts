@@ -1,4 +1,4 @@
-import type { ReportKind } from "@luxrelay/luxsci";
+import type { ReportKind, ReportRow } from "@luxrelay/luxsci";
 import type { SyncDeps } from "../context.ts";
 import { importReportRows } from "../import/import-rows.ts";
 import { channelTimezone, chidFilter, loadChannel, REPORT_KINDS } from "./channel.ts";
@@ -24,6 +24,9 @@ export interface ApiSyncResult {
   suppressions: { listed: number; added: number };
 }
 
+/** Report pages stored per import transaction in API mode (50,000 rows a page at most). */
+export const PAGES_PER_IMPORT = 4;
+
 export type SyncProgress = (progress: {
   kind: ReportKind;
   pages: number;
@@ -43,19 +46,40 @@ export async function syncChannelByApi(
     const afterDate = await queryStart(deps, channelId, kind, timezone);
     const result: KindResult = { kind, pages: 0, offered: 0, inserted: 0, notOurs: 0, rejected: 0 };
     let newest: Date | null = null;
-    for await (const page of client.iterateReport(kind, {
-      afterDate,
-      header1: chidFilter(channelId),
-      matches: options.pageSize,
-    })) {
+    const pages = client
+      .iterateReport(kind, { afterDate, header1: chidFilter(channelId), matches: options.pageSize })
+      [Symbol.asyncIterator]();
+    let exhausted = false;
+    while (!exhausted) {
+      // Up to PAGES_PER_IMPORT pages per import (one transaction): the offer history and
+      // engagement passes run once per chunk, not once per page. Pages are still fetched one
+      // at a time and streamed into the import.
+      let pagesInChunk = 0;
+      let firstRow = -1;
+      async function* chunk() {
+        while (pagesInChunk < PAGES_PER_IMPORT) {
+          const next = await pages.next();
+          if (next.done) {
+            exhausted = true;
+            return;
+          }
+          const page = next.value;
+          if (firstRow < 0) firstRow = page.firstRow;
+          pagesInChunk++;
+          for (let i = 0; i < page.rows.length; i++) {
+            yield { line: page.firstRow + i + 1, row: page.rows[i] as ReportRow };
+          }
+        }
+      }
       const imported = await importReportRows(deps, {
         channelId,
         kind,
-        rows: page.rows.map((row, i) => ({ line: page.firstRow + i + 1, row })),
-        source: `${kind} report, rows from ${page.firstRow + 1}`,
+        rows: chunk(),
+        source: `${kind} report`,
         timezone,
       });
-      result.pages++;
+      if (pagesInChunk === 0) break;
+      result.pages += pagesInChunk;
       result.offered += imported.offered;
       result.inserted += imported.inserted;
       result.notOurs += imported.notOurs;
