@@ -1,6 +1,7 @@
 import type { OutboundDeps } from "./context.ts";
 import { trackingIdOf } from "./ids.ts";
 import { writeLog } from "./log.ts";
+import { deleteTemplates } from "./plan/templates.ts";
 
 // Seed 000 outbound steps 8-9 (DESIGN "Outbound" 8): runs once every batch job of a round has
 // ended. Deletes the execution's (non-realtime) templates at LuxSci, writes the interaction
@@ -51,16 +52,9 @@ export async function finalizeExecution(
   if (batchesPending === 0 || execution.status === "cancelled") {
     const templates = await prisma.luxsciTemplate.findMany({
       where: { executionId, realtime: false, state: "active" },
+      select: { id: true, channelId: true, luxsciTemplateId: true },
     });
-    const client = deps.luxsci(channel);
-    for (const template of templates) {
-      if (template.luxsciTemplateId) await client.deleteTemplate(template.luxsciTemplateId);
-      await prisma.luxsciTemplate.update({
-        where: { id: template.id },
-        data: { state: "deleted", deletedAt: new Date() },
-      });
-      templatesDeleted++;
-    }
+    templatesDeleted = await deleteTemplates(deps, templates);
   }
 
   const status =

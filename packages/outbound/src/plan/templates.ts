@@ -1,6 +1,7 @@
 import type { LuxSciClient } from "@luxrelay/luxsci";
 import type { OutboundDeps } from "../context.ts";
 import { templateTitleOf } from "../ids.ts";
+import { templateInputOf } from "../send/messages.ts";
 import type { PlannedVariant } from "./variants.ts";
 
 // Seed 000 step 3: one LuxSci template per content group of an execution. The row is written
@@ -45,15 +46,9 @@ export async function ensureTemplates(
       result.set(contentHash, row.id);
       continue;
     }
-    const { template } = variant.compiled;
-    const luxsciTemplateId = await client.createTemplate({
-      title,
-      subject: template.subject,
-      body_html: template.html,
-      body_text: template.text,
-      format: template.html && template.text ? "both" : template.html ? "html" : "text",
-      sl_no_tls: owner.secure,
-    });
+    const luxsciTemplateId = await client.createTemplate(
+      templateInputOf(title, variant.compiled, owner.secure),
+    );
     await deps.prisma.luxsciTemplate.update({
       where: { id: row.id },
       data: { luxsciTemplateId, state: "active", deletedAt: null },
@@ -65,4 +60,31 @@ export async function ensureTemplates(
     result.set(contentHash, row.id);
   }
   return result;
+}
+
+export interface TemplateRow {
+  id: number;
+  channelId: string;
+  luxsciTemplateId: string | null;
+}
+
+/**
+ * Deletes templates at LuxSci and marks their rows deleted (finalize, rollback, retention).
+ * A template LuxSci no longer has counts as deleted.
+ */
+export async function deleteTemplates(
+  deps: OutboundDeps,
+  rows: readonly TemplateRow[],
+): Promise<number> {
+  for (const row of rows) {
+    if (row.luxsciTemplateId) {
+      const channel = await deps.prisma.channel.findUniqueOrThrow({ where: { id: row.channelId } });
+      await deps.luxsci(channel).deleteTemplate(row.luxsciTemplateId);
+    }
+    await deps.pool.query(
+      "UPDATE luxsci_template SET state = 'deleted', deleted_at = now() WHERE id = $1",
+      [row.id],
+    );
+  }
+  return rows.length;
 }

@@ -1,17 +1,20 @@
 import type { TRealtimePayload } from "@luxrelay/jobs";
-import { type LuxSciMessage, LuxSciRateLimitError } from "@luxrelay/luxsci";
+import { LuxSciRateLimitError } from "@luxrelay/luxsci";
 import { UnrecoverableError } from "bullmq";
+import type pg from "pg";
 import { normalizeEmail } from "../audience/email.ts";
 import type { AudienceValue } from "../audience/source.ts";
 import type { OutboundDeps } from "../context.ts";
-import { chidOf, templateTitleOf } from "../ids.ts";
+import { chidOf, templateTitleOf, trackingIdOf } from "../ids.ts";
 import {
   compileVariants,
   type PlannedVariant,
   variantChooser,
   ZVariantRule,
 } from "../plan/variants.ts";
+import { buildMessages, markRecipientsSent, templateInputOf } from "../send/messages.ts";
 import { findAlreadySent } from "../send/reconcile.ts";
+import { withTransaction } from "../tx.ts";
 import { countRealtime } from "./activity.ts";
 import { MicroBatcher } from "./batcher.ts";
 
@@ -107,38 +110,30 @@ export class RealtimeSender {
     const key = `${offerId}:${channelId}`;
     const cached = this.executions.get(key);
     if (cached) return cached;
-    const client = await this.deps.pool.connect();
-    try {
-      await client.query("BEGIN");
+    const id = await withTransaction(this.deps.pool, async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`realtime:${key}`]);
       const found = await client.query<{ id: number }>(
         `SELECT id FROM execution WHERE offer_id = $1 AND channel_id = $2 AND kind = 'realtime'
          ORDER BY id LIMIT 1`,
         [offerId, channelId],
       );
-      let id = found.rows[0]?.id;
-      if (id === undefined) {
-        const created = await client.query<{ id: number }>(
-          `INSERT INTO execution (offer_id, channel_id, kind, status, audience, started_at, updated_at)
-           VALUES ($1, $2, 'realtime', 'sending', '{"type":"realtime"}', now(), now()) RETURNING id`,
-          [offerId, channelId],
-        );
-        id = created.rows[0]?.id as number;
-        await client.query(
-          `INSERT INTO tracking (tracking_id, execution_id, offer_id, channel_id)
-           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-          [`${id}_${offerId}_${channelId}`, id, offerId, channelId],
-        );
-      }
-      await client.query("COMMIT");
-      this.executions.set(key, id);
-      return id;
-    } catch (error) {
-      await client.query("ROLLBACK");
-      throw error;
-    } finally {
-      client.release();
-    }
+      const existing = found.rows[0]?.id;
+      if (existing !== undefined) return existing;
+      const created = await client.query<{ id: number }>(
+        `INSERT INTO execution (offer_id, channel_id, kind, status, audience, started_at, updated_at)
+         VALUES ($1, $2, 'realtime', 'sending', '{"type":"realtime"}', now(), now()) RETURNING id`,
+        [offerId, channelId],
+      );
+      const made = created.rows[0]?.id as number;
+      await client.query(
+        `INSERT INTO tracking (tracking_id, execution_id, offer_id, channel_id)
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+        [trackingIdOf(made, offerId, channelId), made, offerId, channelId],
+      );
+      return made;
+    });
+    this.executions.set(key, id);
+    return id;
   }
 
   /**
@@ -221,6 +216,7 @@ export class RealtimeSender {
       );
       for (const row of inserted.rows) ids.set(row.contact_id, row.id);
       const seen = candidates.filter((item) => !ids.has(item.contactId));
+      const seenById = new Map(seen.map((item) => [item.contactId, item]));
       if (seen.length > 0) {
         const existing = await this.deps.pool.query<{
           id: string;
@@ -233,7 +229,7 @@ export class RealtimeSender {
           [executionId, seen.map((item) => item.contactId)],
         );
         for (const row of existing.rows) {
-          const item = seen.find((candidate) => candidate.contactId === row.contact_id) as Pending;
+          const item = seenById.get(row.contact_id) as Pending;
           if (row.state === "sent") {
             results.set(row.contact_id, {
               status: "sent",
@@ -250,13 +246,10 @@ export class RealtimeSender {
     const pending = candidates.filter((item) => ids.has(item.contactId));
     if (pending.length > 0) {
       const sent = await this.sendGroup(channel, offerId, contentHash, pending, retried);
-      await this.deps.pool.query(
-        `UPDATE recipient r SET sendmail_id = v.sendmail_id, state = 'sent', sent_at = now()
-         FROM unnest($1::bigint[], $2::text[]) AS v(id, sendmail_id) WHERE r.id = v.id`,
-        [
-          pending.map((item) => ids.get(item.contactId)),
-          pending.map((item) => sent.get(item.chid) as string),
-        ],
+      await markRecipientsSent(
+        this.deps.pool,
+        pending.map((item) => ids.get(item.contactId) as string),
+        pending.map((item) => sent.get(item.chid) as string),
       );
       for (const item of pending) {
         results.set(item.contactId, {
@@ -294,24 +287,7 @@ export class RealtimeSender {
     }
     const toSend = pending.filter((item) => !sent.has(item.chid));
     if (toSend.length > 0) {
-      const headers = Array.isArray(channel.customHeaders)
-        ? (channel.customHeaders as [string, string][]).map(
-            ([n, v]) => [String(n), String(v)] as [string, string],
-          )
-        : [];
-      const messages: LuxSciMessage[] = toSend.map((item) => ({
-        from_address: channel.fromAddress,
-        from_name: channel.fromName,
-        reply_address: channel.replyAddress,
-        to: [item.email],
-        bcc: channel.bcc ? [channel.bcc] : null,
-        subject: null,
-        headers: [["chid", item.chid], ...headers],
-        template: templateId,
-        template_data: item.slots,
-        template_data_raw: 1,
-        no_tls_only: channel.secure ? 1 : 0,
-      }));
+      const messages = buildMessages(channel, templateId, toSend);
       try {
         const ids = await this.deps
           .luxsci(channel, { forSend: true })
@@ -359,44 +335,28 @@ export async function ensureRealtimeTemplate(
     clientId: channel.clientId,
   });
   const contentHash = variant.compiled.contentHash;
-  const lookup = () =>
-    deps.pool.query<{ id: number; luxsci_template_id: string | null; state: string }>(
-      `SELECT id, luxsci_template_id, state FROM luxsci_template
+  // The template's LuxSci id when it is active, read outside and again inside the lock.
+  const activeId = async (db: Pick<pg.PoolClient, "query">) => {
+    const { rows } = await db.query<{ luxsci_template_id: string | null; state: string }>(
+      `SELECT luxsci_template_id, state FROM luxsci_template
        WHERE channel_id = $1 AND title = $2 AND content_hash = $3`,
       [channel.id, title, contentHash],
     );
-  const row = (await lookup()).rows[0];
-  if (row?.state === "active" && row.luxsci_template_id) return row.luxsci_template_id;
-  const client = await deps.pool.connect();
-  try {
-    await client.query("BEGIN");
+    const row = rows[0];
+    return row?.state === "active" && row.luxsci_template_id ? row.luxsci_template_id : null;
+  };
+  const known = await activeId(deps.pool);
+  if (known) return known;
+  return withTransaction(deps.pool, async (client) => {
     // One creator per template across workers.
     await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [
       `ql:${channel.id}:${contentHash}`,
     ]);
-    const again = await client.query<{
-      id: number;
-      luxsci_template_id: string | null;
-      state: string;
-    }>(
-      `SELECT id, luxsci_template_id, state FROM luxsci_template
-       WHERE channel_id = $1 AND title = $2 AND content_hash = $3`,
-      [channel.id, title, contentHash],
-    );
-    const current = again.rows[0];
-    if (current?.state === "active" && current.luxsci_template_id) {
-      await client.query("COMMIT");
-      return current.luxsci_template_id;
-    }
-    const { template } = variant.compiled;
-    const luxsciTemplateId = await deps.luxsci(channel).createTemplate({
-      title,
-      subject: template.subject,
-      body_html: template.html,
-      body_text: template.text,
-      format: template.html && template.text ? "both" : template.html ? "html" : "text",
-      sl_no_tls: channel.secure,
-    });
+    const current = await activeId(client);
+    if (current) return current;
+    const luxsciTemplateId = await deps
+      .luxsci(channel)
+      .createTemplate(templateInputOf(title, variant.compiled, channel.secure));
     await client.query(
       `INSERT INTO luxsci_template (channel_id, offer_id, variant_id, title, content_hash,
          luxsci_template_id, realtime, state, created_at)
@@ -406,16 +366,10 @@ export async function ensureRealtimeTemplate(
              deleted_at = NULL, created_at = now()`,
       [channel.id, offerId, variant.id, title, contentHash, luxsciTemplateId],
     );
-    await client.query("COMMIT");
     deps.logger.info(
       { offerId, channelId: channel.id, luxsciTemplateId, title },
       "realtime template created",
     );
     return luxsciTemplateId;
-  } catch (error) {
-    await client.query("ROLLBACK");
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -1,7 +1,5 @@
 import {
   LuxSciAuthError,
-  type LuxSciHeader,
-  type LuxSciMessage,
   LuxSciRateLimitError,
   LuxSciRequestError,
   LuxSciRetryableError,
@@ -10,6 +8,7 @@ import {
 import { UnrecoverableError } from "bullmq";
 import type { OutboundDeps } from "../context.ts";
 import { chidOf } from "../ids.ts";
+import { buildMessages, markRecipientsSent } from "./messages.ts";
 import { findAlreadySent } from "./reconcile.ts";
 
 // Seed 000 outbound step 6, one batch per job (DESIGN "Outbound" 5-7). The job carries ids;
@@ -113,8 +112,8 @@ export async function sendBatch(
       });
       if (found.size > 0) {
         const done = toSend.filter((r) => found.has(r.chid));
-        await markSent(
-          deps,
+        await markRecipientsSent(
+          deps.pool,
           done.map((r) => r.id),
           done.map((r) => found.get(r.chid) as string),
         );
@@ -127,26 +126,15 @@ export async function sendBatch(
       }
     }
     if (toSend.length > 0) {
-      const headers: LuxSciHeader[] = Array.isArray(channel.customHeaders)
-        ? (channel.customHeaders as [string, string][]).map(([n, v]) => [String(n), String(v)])
-        : [];
-      const messages: LuxSciMessage[] = toSend.map((recipient) => ({
-        from_address: channel.fromAddress,
-        from_name: channel.fromName,
-        reply_address: channel.replyAddress,
-        to: [recipient.email],
-        bcc: channel.bcc ? [channel.bcc] : null,
-        subject: null,
-        headers: [["chid", recipient.chid], ...headers],
-        template: batch.luxsci_template_id,
-        template_data: recipient.slot_data ?? {},
-        template_data_raw: 1,
-        no_tls_only: channel.secure ? 1 : 0,
-      }));
+      const messages = buildMessages(
+        channel,
+        batch.luxsci_template_id,
+        toSend.map((r) => ({ email: r.email, chid: r.chid, slots: r.slot_data ?? {} })),
+      );
       // One attempt per call: a retry happens at the job level, after the reconcile above.
       const ids = await client.sendEmail(messages, { maxAttempts: 1 });
-      await markSent(
-        deps,
+      await markRecipientsSent(
+        deps.pool,
         toSend.map((r) => r.id),
         ids,
       );
@@ -191,15 +179,6 @@ function isTransient(error: Error): boolean {
     error instanceof LuxSciAuthError ||
     error instanceof LuxSciValidationError ||
     error instanceof UnrecoverableError
-  );
-}
-
-async function markSent(deps: OutboundDeps, ids: string[], sendmailIds: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await deps.pool.query(
-    `UPDATE recipient r SET sendmail_id = v.sendmail_id, state = 'sent', sent_at = now()
-     FROM unnest($1::bigint[], $2::text[]) AS v(id, sendmail_id) WHERE r.id = v.id`,
-    [ids, sendmailIds],
   );
 }
 

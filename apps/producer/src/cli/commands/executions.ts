@@ -1,5 +1,6 @@
 import { extname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { EventMetrics } from "@luxrelay/inbound";
 import type { ExecutionStatusView } from "@luxrelay/outbound";
 import type { ApiClient } from "../client.ts";
 import {
@@ -19,15 +20,8 @@ import { bar, ProgressLine, uploadLine } from "../progress.ts";
 type StatusView = Omit<ExecutionStatusView, "batches" | "recipients"> & {
   batches: { total: number } & Partial<Record<"pending" | "sending" | "sent" | "failed", number>>;
   recipients: Partial<Record<"pending" | "sent" | "failed" | "suppressed", number>>;
-  metrics?: {
-    sent: number;
-    delivered: number;
-    failed: number;
-    opened: { unique: number; total: number };
-    clicked: { unique: number; total: number };
-    complained: number;
-    unsubscribed: number;
-  };
+  /** Delivery metrics from inbound sync (GET /executions/{id}). */
+  metrics?: EventMetrics;
 };
 
 interface UploadReply {

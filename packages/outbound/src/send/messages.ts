@@ -1,0 +1,76 @@
+import type { LuxSciMessage, LuxSciTemplateInput } from "@luxrelay/luxsci";
+import type { TCompiledVariant } from "@luxrelay/render";
+import type pg from "pg";
+
+// What batch sends and realtime sends put on the wire and write back, in one place: the
+// message of seed 000 outbound step 6, the template of step 3, the sendmail ids of step 6.
+
+export interface MessageChannel {
+  fromAddress: string;
+  fromName: string | null;
+  replyAddress: string | null;
+  bcc: string | null;
+  secure: boolean;
+  customHeaders: unknown;
+}
+
+export interface MessageRecipient {
+  email: string;
+  chid: string;
+  slots: Record<string, string>;
+}
+
+/** One message per recipient: the template, its slot values (raw), chid plus channel headers. */
+export function buildMessages(
+  channel: MessageChannel,
+  templateId: string,
+  recipients: readonly MessageRecipient[],
+): LuxSciMessage[] {
+  const headers: [string, string][] = Array.isArray(channel.customHeaders)
+    ? (channel.customHeaders as [string, string][]).map(([n, v]) => [String(n), String(v)])
+    : [];
+  return recipients.map((recipient) => ({
+    from_address: channel.fromAddress,
+    from_name: channel.fromName,
+    reply_address: channel.replyAddress,
+    to: [recipient.email],
+    bcc: channel.bcc ? [channel.bcc] : null,
+    subject: null,
+    headers: [["chid", recipient.chid], ...headers],
+    template: templateId,
+    template_data: recipient.slots,
+    template_data_raw: 1,
+    no_tls_only: channel.secure ? 1 : 0,
+  }));
+}
+
+/** The LuxSci template of a compiled content variant (static text with slot placeholders). */
+export function templateInputOf(
+  title: string,
+  compiled: TCompiledVariant,
+  secure: boolean,
+): LuxSciTemplateInput {
+  const { template } = compiled;
+  return {
+    title,
+    subject: template.subject,
+    body_html: template.html,
+    body_text: template.text,
+    format: template.html && template.text ? "both" : template.html ? "html" : "text",
+    sl_no_tls: secure,
+  };
+}
+
+/** Recipient rows (by id) become sent with their sendmail ids, in one statement. */
+export async function markRecipientsSent(
+  pool: pg.Pool,
+  ids: readonly string[],
+  sendmailIds: readonly string[],
+): Promise<void> {
+  if (ids.length === 0) return;
+  await pool.query(
+    `UPDATE recipient r SET sendmail_id = v.sendmail_id, state = 'sent', sent_at = now()
+     FROM unnest($1::bigint[], $2::text[]) AS v(id, sendmail_id) WHERE r.id = v.id`,
+    [ids, sendmailIds],
+  );
+}
