@@ -39,6 +39,7 @@ export async function startRealtimeWorkers(deps: OutboundDeps, config: Config, l
       concurrency: config.worker.concurrency.realtime,
       lockDuration: config.worker.lockMs,
       stalledInterval: config.worker.stalledIntervalMs,
+      maxStalledCount: config.worker.maxStalled,
     },
   );
   worker.on("failed", (job, error) =>

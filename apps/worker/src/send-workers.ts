@@ -43,6 +43,7 @@ export async function startSendWorkers(
     prefix: config.queuePrefix,
     lockDuration: config.worker.lockMs,
     stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: config.worker.maxStalled,
   };
   const limiterRedis = createRedisConnection({ redisUrl: config.redisUrl });
   const channelWait = channelWaiter(limiterRedis, config.queuePrefix);

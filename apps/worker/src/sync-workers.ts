@@ -35,6 +35,7 @@ export async function startSyncWorkers(deps: SyncDeps, config: Config, logger: L
     prefix: config.queuePrefix,
     lockDuration: config.worker.lockMs,
     stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: config.worker.maxStalled,
   };
   const reports = new Worker(
     QUEUE_NAMES.reports,

@@ -40,6 +40,7 @@ export interface Config {
     shutdownTimeoutMs: number;
     lockMs: number;
     stalledIntervalMs: number;
+    maxStalled: number;
   };
   luxsci: {
     apiUrl: string;
@@ -126,6 +127,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       lockMs: e.WORKER_LOCK_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+      maxStalled: e.WORKER_MAX_STALLED,
     },
     luxsci: {
       apiUrl: e.LUXSCI_API_URL,

@@ -118,6 +118,11 @@ export const ZEnv = z.object({
   WORKER_LOCK_MS: intInRange(1_000, 3_600_000, 60_000),
   /** How often workers look for jobs whose lock lapsed (stalled jobs). */
   WORKER_STALLED_INTERVAL_MS: intInRange(500, 3_600_000, 30_000),
+  /**
+   * How many times a job may be taken over after its lock lapsed before it fails. Safe above 1:
+   * a batch or realtime job that ran before is reconciled against LuxSci's sent report.
+   */
+  WORKER_MAX_STALLED: intInRange(0, 100, 5),
   LUXSCI_API_URL: httpUrl.default("https://rest.luxsci.com/perl/api/v2"),
   LUXSCI_RETRIES: intInRange(0, 100, 10),
   LUXSCI_RETRY_BASE_MS: intInRange(1, 60_000, 1000),
