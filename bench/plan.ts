@@ -1,11 +1,16 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { createExecution, planExecution } from "@luxrelay/outbound";
+import { createExecution } from "@luxrelay/outbound";
 import { writeBenchmarkSection } from "./report.ts";
 import { createBenchOffer, startBenchStack, writeCsv } from "./stack.ts";
 
 // Planning one execution of N recipients (seed 000 steps 2-6: CSV -> validate -> suppress ->
-// render -> group -> persist with COPY -> templates -> enqueue), in this process, with the
-// simulator in another. Figures: wall time and this process's peak RSS.
+// render -> group -> persist with COPY -> templates -> enqueue). Set-up happens here; planning
+// runs in a process wired like a worker (plan-child.ts), with the simulator in a third.
+// Figures: wall time and the planning process's peak RSS (its kernel high-water mark).
 // npm run plan -w @luxrelay/bench -- --recipients 1000000
 
 const { values } = parseArgs({
@@ -51,21 +56,33 @@ const execution = await createExecution(runtime.deps, {
   audience: { type: "file", path, format: "csv" },
 });
 
-(globalThis as { gc?: () => void }).gc?.();
-const rssBefore = process.memoryUsage().rss;
-let peakRss = rssBefore;
-let peakHeap = 0;
-let peakExternal = 0;
-const sampler = setInterval(() => {
-  const memory = process.memoryUsage();
-  peakRss = Math.max(peakRss, memory.rss);
-  peakHeap = Math.max(peakHeap, memory.heapUsed);
-  peakExternal = Math.max(peakExternal, memory.external);
-}, 50);
-const started = performance.now();
-const result = await planExecution(runtime.deps, execution.id);
-const seconds = (performance.now() - started) / 1000;
-clearInterval(sampler);
+// Planning runs in a process of its own, wired as a worker is: its memory is the figure.
+const child = spawn(
+  process.execPath,
+  [
+    "--expose-gc",
+    ...(process.env.PLAN_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
+    "--import",
+    "tsx",
+    join(import.meta.dirname, "plan-child.ts"),
+    String(execution.id),
+  ],
+  {
+    env: { ...process.env, ...stack.env, LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "inherit"],
+  },
+);
+const lines: string[] = [];
+createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+  lines.push(line);
+  if (line.startsWith("[")) process.stderr.write(`${line}\n`);
+  if (line.includes('"audience planned"')) process.stderr.write(`${line}\n`);
+});
+const [code] = (await once(child, "exit")) as [number | null];
+if (code !== 0) throw new Error(`the planning process exited with ${code}`);
+const { batches, seconds, rssBefore, peakRss, peakHeap, peakExternal } = JSON.parse(
+  lines.at(-1) as string,
+) as Record<string, number>;
 const after = await prisma.execution.findUniqueOrThrow({ where: { id: execution.id } });
 const jobs = await runtime.deps.queues.send.getJobCounts(
   "waiting",
@@ -78,8 +95,8 @@ await stack.close();
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const figures = [
   `${total.toLocaleString("en-US")} CSV rows planned in **${seconds.toFixed(1)} s** (${Math.round(total / seconds).toLocaleString("en-US")} rows/s; target ≤ 20 s; Redpoint's connector: 34m35s)`,
-  `peak RSS of the planning process: **${mb(peakRss)}** (target ≤ 300 MB; ${mb(rssBefore)} before planning started; peak JS heap used ${mb(peakHeap)}, external ${mb(peakExternal)})`,
-  `${result.batches.toLocaleString("en-US")} batches, ${after.recipientsSuppressed.toLocaleString("en-US")} suppressed, ${after.recipientsInvalid} invalid; send jobs enqueued: ${Object.values(
+  `peak RSS of the planning process (VmHWM): **${mb(peakRss)}** (target ≤ 300 MB; ${mb(rssBefore)} before planning started; peak JS heap used ${mb(peakHeap)}, external ${mb(peakExternal)})`,
+  `${batches.toLocaleString("en-US")} batches, ${after.recipientsSuppressed.toLocaleString("en-US")} suppressed, ${after.recipientsInvalid} invalid; send jobs enqueued: ${Object.values(
     jobs,
   )
     .reduce((a, b) => a + b, 0)

@@ -7,6 +7,12 @@ export {
   copyRowsIgnoringConflicts,
   quoteIdent,
 } from "./copy.ts";
+export type {
+  Channel,
+  ContentVariant,
+  Execution,
+  Offer,
+} from "./generated/prisma/client.ts";
 export { Prisma, PrismaClient } from "./generated/prisma/client.ts";
 export * from "./generated/prisma/enums.ts";
 export {

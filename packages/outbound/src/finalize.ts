@@ -1,7 +1,8 @@
 import type { OutboundDeps } from "./context.ts";
 import { trackingIdOf } from "./ids.ts";
 import { writeLog } from "./log.ts";
-import { deleteTemplates } from "./plan/templates.ts";
+import { deleteTemplates, type TemplateRow } from "./plan/templates.ts";
+import { loadExecution } from "./rows.ts";
 
 // Seed 000 outbound steps 8-9 (DESIGN "Outbound" 8): runs once every batch job of a round has
 // ended. Deletes the execution's (non-realtime) templates at LuxSci, writes the interaction
@@ -20,12 +21,8 @@ export async function finalizeExecution(
   payload: { executionId: number; round: number },
 ): Promise<FinalizeResult> {
   const { executionId } = payload;
-  const { prisma } = deps;
-  const execution = await prisma.execution.findUniqueOrThrow({
-    where: { id: executionId },
-    include: { channel: true },
-  });
-  const { channel } = execution;
+  const execution = await loadExecution(deps.pool, executionId);
+  if (!execution) throw new Error(`execution ${executionId} not found`);
   const counts = await deps.pool.query<{ state: string; batches: string; recipients: string }>(
     `SELECT b.state, count(*) AS batches, sum(b.recipient_count) AS recipients
      FROM batch b WHERE b.execution_id = $1 GROUP BY b.state`,
@@ -50,11 +47,12 @@ export async function finalizeExecution(
   // Templates: deleted once nothing of this execution can still send with them.
   let templatesDeleted = 0;
   if (batchesPending === 0 || execution.status === "cancelled") {
-    const templates = await prisma.luxsciTemplate.findMany({
-      where: { executionId, realtime: false, state: "active" },
-      select: { id: true, channelId: true, luxsciTemplateId: true },
-    });
-    templatesDeleted = await deleteTemplates(deps, templates);
+    const templates = await deps.pool.query<TemplateRow>(
+      `SELECT id, channel_id AS "channelId", luxsci_template_id AS "luxsciTemplateId"
+       FROM luxsci_template WHERE execution_id = $1 AND NOT realtime AND state = 'active'`,
+      [executionId],
+    );
+    templatesDeleted = await deleteTemplates(deps, templates.rows);
   }
 
   const status =
@@ -65,19 +63,19 @@ export async function finalizeExecution(
         : batchesSent > 0
           ? "partially_failed"
           : "failed";
-  await prisma.execution.update({
-    where: { id: executionId },
-    data: {
+  await deps.pool.query(
+    `UPDATE execution SET status = $2, batches_sent = $3, batches_failed = $4, error = $5,
+       completed_at = now(), updated_at = now() WHERE id = $1`,
+    [
+      executionId,
       status,
       batchesSent,
       batchesFailed,
-      completedAt: new Date(),
-      error:
-        batchesFailed > 0
-          ? `${batchesFailed} of ${execution.batchesTotal} batches failed: see the batches or run replay`
-          : null,
-    },
-  });
+      batchesFailed > 0
+        ? `${batchesFailed} of ${execution.batchesTotal} batches failed: see the batches or run replay`
+        : null,
+    ],
+  );
   const data = {
     round: payload.round,
     batchesTotal: execution.batchesTotal,
@@ -91,12 +89,12 @@ export async function finalizeExecution(
     recipientsDuplicate: execution.recipientsDuplicate,
     seedsSent: Number(sentRecipients.rows[0]?.seeds ?? 0),
     templatesDeleted,
-    trackingId: trackingIdOf(executionId, execution.offerId, channel.id),
+    trackingId: trackingIdOf(executionId, execution.offerId, execution.channelId),
   };
   await writeLog(deps, {
     executionId,
     offerId: execution.offerId,
-    channelId: channel.id,
+    channelId: execution.channelId,
     level: status === "completed" || status === "cancelled" ? "info" : "error",
     message: `execution ${status}: ${batchesSent}/${execution.batchesTotal} batches sent, ${batchesFailed} failed, ${data.recipientsMerged} recipients merged, ${templatesDeleted} templates deleted`,
     data,

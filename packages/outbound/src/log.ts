@@ -11,15 +11,17 @@ export interface LogEntry {
   data?: Record<string, unknown>;
 }
 
-export async function writeLog(deps: OutboundDeps, entry: LogEntry): Promise<void> {
-  await deps.prisma.interactionLog.create({
-    data: {
-      executionId: entry.executionId,
-      offerId: entry.offerId,
-      channelId: entry.channelId,
-      level: entry.level ?? "info",
-      message: entry.message,
-      data: (entry.data ?? undefined) as never,
-    },
-  });
+export async function writeLog(deps: Pick<OutboundDeps, "pool">, entry: LogEntry): Promise<void> {
+  await deps.pool.query(
+    `INSERT INTO interaction_log (execution_id, offer_id, channel_id, level, message, data)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [
+      entry.executionId,
+      entry.offerId,
+      entry.channelId,
+      entry.level ?? "info",
+      entry.message,
+      entry.data === undefined ? null : JSON.stringify(entry.data),
+    ],
+  );
 }

@@ -1,9 +1,16 @@
-import { copyRows } from "@luxrelay/db";
+import { type Channel, copyRows } from "@luxrelay/db";
 import { UnrecoverableError } from "bullmq";
 import { readAudience, ZAudience } from "../audience/source.ts";
 import type { OutboundDeps } from "../context.ts";
 import { trackingIdOf } from "../ids.ts";
 import { writeLog } from "../log.ts";
+import {
+  type ExecutionRow,
+  loadChannel,
+  loadExecution,
+  loadOffer,
+  type OfferRow,
+} from "../rows.ts";
 import { withTransaction } from "../tx.ts";
 import { enqueueSendFlow } from "./enqueue.ts";
 import { BatchPlanner } from "./plan-rows.ts";
@@ -25,18 +32,18 @@ export interface PlanResult {
 const SEND_STATUSES = new Set(["scheduled", "planning", "sending", "paused"]);
 
 export async function planExecution(deps: OutboundDeps, executionId: number): Promise<PlanResult> {
-  const { prisma, logger } = deps;
-  const execution = await prisma.execution.findUnique({
-    where: { id: executionId },
-    include: { channel: true, offer: { include: { variants: true } } },
-  });
+  const { pool, logger } = deps;
+  const execution = await loadExecution(pool, executionId);
   if (!execution) throw new UnrecoverableError(`execution ${executionId} not found`);
   const log = logger.child({ executionId });
   if (!SEND_STATUSES.has(execution.status)) {
     log.info({ status: execution.status }, "execution not plannable, skipped");
     return { executionId, status: execution.status, batches: 0, recipients: 0 };
   }
-  const { channel, offer } = execution;
+  const [channel, offer] = await Promise.all([
+    loadChannel(pool, execution.channelId),
+    loadOffer(pool, execution.offerId),
+  ]);
   const client = deps.luxsci(channel);
 
   // Step 1: connectivity test before anything is queued.
@@ -44,10 +51,11 @@ export async function planExecution(deps: OutboundDeps, executionId: number): Pr
     await client.getProfile();
   } catch (error) {
     const reason = `connectivity test failed: ${(error as Error).message}`;
-    await prisma.execution.update({
-      where: { id: executionId },
-      data: { status: "failed", error: reason, completedAt: new Date() },
-    });
+    await pool.query(
+      `UPDATE execution SET status = 'failed', error = $2, completed_at = now(), updated_at = now()
+       WHERE id = $1`,
+      [executionId, reason],
+    );
     await writeLog(deps, {
       executionId,
       offerId: offer.id,
@@ -58,25 +66,18 @@ export async function planExecution(deps: OutboundDeps, executionId: number): Pr
     throw new UnrecoverableError(reason);
   }
   if (execution.status === "scheduled") {
-    await prisma.execution.updateMany({
-      where: { id: executionId, status: "scheduled" },
-      data: { status: "planning", startedAt: new Date() },
-    });
+    await pool.query(
+      `UPDATE execution SET status = 'planning', started_at = now(), updated_at = now()
+       WHERE id = $1 AND status = 'scheduled'`,
+      [executionId],
+    );
   }
 
   const variants = compileVariants(offer.variants);
-  let batches = await prisma.batch.findMany({
-    where: { executionId },
-    select: { id: true, contentHash: true, state: true },
-    orderBy: { seq: "asc" },
-  });
+  let batches = await loadBatches(deps, executionId);
   if (batches.length === 0) {
-    await persistPlan(deps, executionId, execution, variants);
-    batches = await prisma.batch.findMany({
-      where: { executionId },
-      select: { id: true, contentHash: true, state: true },
-      orderBy: { seq: "asc" },
-    });
+    await persistPlan(deps, executionId, execution, channel, offer, variants);
+    batches = await loadBatches(deps, executionId);
   }
 
   // Step 3: templates, then the batches point at them.
@@ -95,30 +96,32 @@ export async function planExecution(deps: OutboundDeps, executionId: number): Pr
     hashes,
   );
   for (const [contentHash, templateId] of templates) {
-    await prisma.batch.updateMany({
-      where: { executionId, contentHash, templateId: null },
-      data: { templateId },
-    });
+    await pool.query(
+      `UPDATE batch SET template_id = $3, updated_at = now()
+       WHERE execution_id = $1 AND content_hash = $2 AND template_id IS NULL`,
+      [executionId, contentHash, templateId],
+    );
   }
 
   // Step 7 (saved early so inbound sync can match events as soon as they exist).
   const trackingId = trackingIdOf(executionId, offer.id, channel.id);
-  await prisma.tracking.upsert({
-    where: { executionId },
-    create: { trackingId, executionId, offerId: offer.id, channelId: channel.id },
-    update: {},
-  });
+  await pool.query(
+    `INSERT INTO tracking (tracking_id, execution_id, offer_id, channel_id)
+     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+    [trackingId, executionId, offer.id, channel.id],
+  );
 
   const pending = batches.filter((batch) => batch.state === "pending").map((batch) => batch.id);
   await enqueueSendFlow(deps, executionId, pending, 0, {
     attempts: channel.apiRetries,
     backoffMs: deps.retryBaseMs,
   });
-  await prisma.execution.updateMany({
-    where: { id: executionId, status: "planning" },
-    data: { status: "sending" },
-  });
-  const after = await prisma.execution.findUniqueOrThrow({ where: { id: executionId } });
+  await pool.query(
+    `UPDATE execution SET status = 'sending', updated_at = now()
+     WHERE id = $1 AND status = 'planning'`,
+    [executionId],
+  );
+  const after = (await loadExecution(pool, executionId)) as ExecutionRow;
   log.info({ batches: batches.length, trackingId }, "execution planned, batches enqueued");
   return {
     executionId,
@@ -128,21 +131,24 @@ export async function planExecution(deps: OutboundDeps, executionId: number): Pr
   };
 }
 
-type LoadedExecution = NonNullable<
-  Awaited<ReturnType<OutboundDeps["prisma"]["execution"]["findUnique"]>>
-> & {
-  channel: { id: string; autoSuppress: boolean; batchSize: number };
-  offer: { id: number; variantAttribute: string | null; variantRule: unknown; seeds: unknown };
-};
+async function loadBatches(deps: OutboundDeps, executionId: number) {
+  const result = await deps.pool.query<{ id: number; contentHash: string; state: string }>(
+    `SELECT id, content_hash AS "contentHash", state FROM batch
+     WHERE execution_id = $1 ORDER BY seq`,
+    [executionId],
+  );
+  return result.rows;
+}
 
 /** Steps 2-5 in one transaction: recipients and batches appear together or not at all. */
 async function persistPlan(
   deps: OutboundDeps,
   executionId: number,
-  execution: LoadedExecution,
+  execution: ExecutionRow,
+  channel: Channel,
+  offer: OfferRow,
   variants: ReturnType<typeof compileVariants>,
 ): Promise<void> {
-  const { channel, offer } = execution;
   const audience = ZAudience.parse(execution.audience);
   const rule = offer.variantRule === null ? null : ZVariantRule.parse(offer.variantRule);
   const seeds = Array.isArray(offer.seeds) ? (offer.seeds as unknown[]).map(String) : [];

@@ -1,6 +1,7 @@
 import type { LuxSciClient } from "@luxrelay/luxsci";
 import type { OutboundDeps } from "../context.ts";
 import { templateTitleOf } from "../ids.ts";
+import { loadChannel } from "../rows.ts";
 import { templateInputOf } from "../send/messages.ts";
 import type { PlannedVariant } from "./variants.ts";
 
@@ -30,18 +31,19 @@ export async function ensureTemplates(
   for (const contentHash of contentHashes) {
     const variant = byHash.get(contentHash);
     if (!variant) throw new Error(`no content variant compiles to ${contentHash.slice(0, 12)}…`);
-    const row = await deps.prisma.luxsciTemplate.upsert({
-      where: { channelId_title_contentHash: { channelId: owner.channelId, title, contentHash } },
-      create: {
-        channelId: owner.channelId,
-        offerId: owner.offerId,
-        executionId: owner.executionId,
-        variantId: variant.id,
-        title,
-        contentHash,
-      },
-      update: {},
-    });
+    // DO UPDATE (of nothing) so that an existing row is returned too.
+    const upserted = await deps.pool.query<{
+      id: number;
+      state: string;
+      luxsciTemplateId: string | null;
+    }>(
+      `INSERT INTO luxsci_template (channel_id, offer_id, execution_id, variant_id, title, content_hash)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (channel_id, title, content_hash) DO UPDATE SET title = EXCLUDED.title
+       RETURNING id, state, luxsci_template_id AS "luxsciTemplateId"`,
+      [owner.channelId, owner.offerId, owner.executionId, variant.id, title, contentHash],
+    );
+    const row = upserted.rows[0] as { id: number; state: string; luxsciTemplateId: string | null };
     if (row.state === "active" && row.luxsciTemplateId) {
       result.set(contentHash, row.id);
       continue;
@@ -49,10 +51,11 @@ export async function ensureTemplates(
     const luxsciTemplateId = await client.createTemplate(
       templateInputOf(title, variant.compiled, owner.secure),
     );
-    await deps.prisma.luxsciTemplate.update({
-      where: { id: row.id },
-      data: { luxsciTemplateId, state: "active", deletedAt: null },
-    });
+    await deps.pool.query(
+      `UPDATE luxsci_template SET luxsci_template_id = $2, state = 'active', deleted_at = NULL
+       WHERE id = $1`,
+      [row.id, luxsciTemplateId],
+    );
     deps.logger.info(
       { executionId: owner.executionId, templateId: row.id, luxsciTemplateId, title },
       "LuxSci template created",
@@ -78,7 +81,7 @@ export async function deleteTemplates(
 ): Promise<number> {
   for (const row of rows) {
     if (row.luxsciTemplateId) {
-      const channel = await deps.prisma.channel.findUniqueOrThrow({ where: { id: row.channelId } });
+      const channel = await loadChannel(deps.pool, row.channelId);
       await deps.luxsci(channel).deleteTemplate(row.luxsciTemplateId);
     }
     await deps.pool.query(

@@ -8,6 +8,7 @@ import {
 import { UnrecoverableError } from "bullmq";
 import type { OutboundDeps } from "../context.ts";
 import { chidOf } from "../ids.ts";
+import { loadChannel, loadExecution } from "../rows.ts";
 import { buildMessages, markRecipientsSent } from "./messages.ts";
 import { findAlreadySent } from "./reconcile.ts";
 
@@ -55,17 +56,14 @@ export async function sendBatch(
 ): Promise<SendBatchResult> {
   const { batchId, executionId } = payload;
   const log = deps.logger.child({ executionId, batchId });
-  const execution = await deps.prisma.execution.findUnique({
-    where: { id: executionId },
-    include: { channel: true },
-  });
+  const execution = await loadExecution(deps.pool, executionId);
   if (!execution) throw new UnrecoverableError(`execution ${executionId} not found`);
   if (execution.status === "cancelled" || execution.status === "failed") {
     log.info({ status: execution.status }, "execution stopped: batch not sent");
     return { batchId, outcome: "cancelled", sent: 0, alreadySent: 0 };
   }
   if (execution.status === "paused") throw await control.delay(PAUSED_RECHECK_MS);
-  const { channel } = execution;
+  const channel = await loadChannel(deps.pool, execution.channelId);
   if (channel.rateLimitPerMinute && control.channelWait) {
     const wait = await control.channelWait(channel.id, channel.rateLimitPerMinute);
     if (wait > 0) throw await control.delay(wait);
