@@ -28,9 +28,20 @@ const sampler = setInterval(() => {
   peakExternal = Math.max(peakExternal, memory.external);
 }, 50);
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const result = await planExecution(runtime.deps, executionId);
 const seconds = (performance.now() - started) / 1000;
+const { user, system } = process.cpuUsage(cpuBefore);
+const cpuSeconds = (user + system) / 1e6;
 clearInterval(sampler);
-const figures = { ...result, seconds, rssBefore, peakRss: kib("VmHWM"), peakHeap, peakExternal };
+const figures = {
+  ...result,
+  seconds,
+  cpuSeconds,
+  rssBefore,
+  peakRss: kib("VmHWM"),
+  peakHeap,
+  peakExternal,
+};
 await runtime.close();
 process.stdout.write(`${JSON.stringify(figures)}\n`);

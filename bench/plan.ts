@@ -80,7 +80,7 @@ createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (li
 });
 const [code] = (await once(child, "exit")) as [number | null];
 if (code !== 0) throw new Error(`the planning process exited with ${code}`);
-const { batches, seconds, rssBefore, peakRss, peakHeap, peakExternal } = JSON.parse(
+const { batches, seconds, cpuSeconds, rssBefore, peakRss, peakHeap, peakExternal } = JSON.parse(
   lines.at(-1) as string,
 ) as Record<string, number>;
 const after = await prisma.execution.findUniqueOrThrow({ where: { id: execution.id } });
@@ -94,7 +94,7 @@ await stack.close();
 
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const figures = [
-  `${total.toLocaleString("en-US")} CSV rows planned in **${seconds.toFixed(1)} s** (${Math.round(total / seconds).toLocaleString("en-US")} rows/s; target ≤ 20 s; Redpoint's connector: 34m35s)`,
+  `${total.toLocaleString("en-US")} CSV rows planned in **${seconds.toFixed(1)} s** (${Math.round(total / seconds).toLocaleString("en-US")} rows/s, ${cpuSeconds.toFixed(1)} s of CPU in the planning process; target ≤ 20 s; Redpoint's connector: 34m35s)`,
   `peak RSS of the planning process (VmHWM): **${mb(peakRss)}** (target ≤ 300 MB; ${mb(rssBefore)} before planning started; peak JS heap used ${mb(peakHeap)}, external ${mb(peakExternal)})`,
   `${batches.toLocaleString("en-US")} batches, ${after.recipientsSuppressed.toLocaleString("en-US")} suppressed, ${after.recipientsInvalid} invalid; send jobs enqueued: ${Object.values(
     jobs,

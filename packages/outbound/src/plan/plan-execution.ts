@@ -175,9 +175,9 @@ async function persistPlan(
     async function* rows() {
       for await (const row of readAudience(audience, deps.pool)) {
         const planned = planner.take(row);
-        if (planned) yield [executionId, ...planned];
+        if (planned) yield planned;
       }
-      for (const seed of planner.seedRows()) yield [executionId, ...seed];
+      yield* planner.seedRows();
     }
     await copyRows(db, {
       table: "recipient",

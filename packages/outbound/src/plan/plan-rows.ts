@@ -31,8 +31,8 @@ export interface PlannedBatch {
   count: number;
 }
 
-/** A row for the staging COPY: contact, email, chid, slot data, is seed, batch seq. */
-export type PlanRow = [string, string, string, string, boolean, number];
+/** A recipient row for the COPY: execution, contact, email, chid, slot data, is seed, batch seq. */
+export type PlanRow = [number, string, string, string, string, boolean, number];
 
 const MAX_PROBLEMS_KEPT = 1000;
 
@@ -155,6 +155,7 @@ export class BatchPlanner {
     this.counts.planned++;
     const { executionId, offerId, channelId } = this.options;
     return [
+      executionId,
       contactId,
       email.email,
       chidOf(executionId, offerId, channelId, contactId),
@@ -178,6 +179,7 @@ export class BatchPlanner {
         const batch = this.place(group.variant, group.sample);
         this.counts.seeds++;
         yield [
+          executionId,
           contactId,
           email,
           chidOf(executionId, offerId, channelId, contactId),
