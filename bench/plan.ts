@@ -82,7 +82,15 @@ const [code] = (await once(child, "exit")) as [number | null];
 if (code !== 0) throw new Error(`the planning process exited with ${code}`);
 const { batches, seconds, cpuSeconds, rssBefore, peakRss, peakHeap, peakExternal } = JSON.parse(
   lines.at(-1) as string,
-) as Record<string, number>;
+) as {
+  batches: number;
+  seconds: number;
+  cpuSeconds: number;
+  rssBefore: number;
+  peakRss: number;
+  peakHeap: number;
+  peakExternal: number;
+};
 const after = await prisma.execution.findUniqueOrThrow({ where: { id: execution.id } });
 const jobs = await runtime.deps.queues.send.getJobCounts(
   "waiting",

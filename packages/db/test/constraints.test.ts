@@ -63,6 +63,24 @@ describe("schema constraints", () => {
     await expectDuplicateRejected(() => recipient("c1", "another-chid"));
   });
 
+  it("deleting an execution deletes its recipients (a trigger does what a foreign key did)", async () => {
+    const other = await prisma.execution.create({
+      data: { offerId, channelId, audience: { type: "table", name: "contacts" } },
+    });
+    await prisma.recipient.createMany({
+      data: ["a", "b", "c"].map((contactId) => ({
+        executionId: other.id,
+        contactId,
+        email: `${contactId}@example.com`,
+        chid: `${other.id}_${offerId}_${channelId}_${contactId}`,
+        batchSeq: 1,
+      })),
+    });
+    await prisma.execution.delete({ where: { id: other.id } });
+    expect(await prisma.recipient.count({ where: { executionId: other.id } })).toBe(0);
+    expect(await prisma.recipient.count({ where: { executionId } })).toBe(1);
+  });
+
   it("allows one batch per execution and position", async () => {
     const batch = () =>
       prisma.batch.create({

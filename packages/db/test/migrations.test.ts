@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -179,6 +179,36 @@ describe("offline migrations", () => {
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'channel' AND column_name = 'webhook_url'",
     );
     expect(columns).toHaveLength(1);
+  });
+
+  it("a migration runs as one script: a function body with semicolons applies; a failure names PostgreSQL's error and applies nothing", async () => {
+    const copy = await copyOfPrisma();
+    const write = async (name: string, sql: string) => {
+      await mkdir(join(copy.migrationsDir, name));
+      await writeFile(join(copy.migrationsDir, name, "migration.sql"), sql);
+    };
+    await write(
+      "20300101000000_function",
+      `CREATE FUNCTION lr_answer() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1;
+  RETURN 42;
+END;
+$$;`,
+    );
+    const db = await emptyDatabase();
+    await deployMigrations({ ...copy, databaseUrl: db.url });
+    expect(await query<{ answer: number }>(db.url, "SELECT lr_answer() AS answer")).toEqual([
+      { answer: 42 },
+    ]);
+
+    await write(
+      "20300102000000_broken",
+      "CREATE TABLE lr_half (id int);\nALTER TABLE lr_missing ADD COLUMN x int;",
+    );
+    await expect(deployMigrations({ ...copy, databaseUrl: db.url })).rejects.toThrow(/lr_missing/);
+    const half = await query(db.url, "SELECT 1 FROM pg_class WHERE relname = 'lr_half'");
+    expect(half).toEqual([]);
   });
 
   it("status reports migrations the database has but this checkout lacks", async () => {

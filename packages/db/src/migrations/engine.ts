@@ -77,6 +77,25 @@ export async function openSchemaEngine(options: EngineOptions): Promise<OpenEngi
     connect: async () => {
       const connection = await factory.connect();
       connections.push(connection);
+      // adapter-pg runs a migration script by splitting it at every ";", which breaks SQL
+      // with a function body ($$ ... ; ... $$). PostgreSQL's simple-query protocol takes the
+      // whole script at once (in one implicit transaction), as Prisma's native engine sends it.
+      const pgConnection = connection as {
+        underlyingDriver?(): { query(sql: string): Promise<unknown> };
+        onError?(error: unknown): never;
+      };
+      const driver = pgConnection.underlyingDriver?.();
+      if (driver) {
+        connection.executeScript = async (script: string) => {
+          try {
+            await driver.query(script);
+          } catch (error) {
+            // The adapter's own error mapping, so the engine reports PostgreSQL's message.
+            if (pgConnection.onError) pgConnection.onError.call(connection, error);
+            throw error;
+          }
+        };
+      }
       return connection;
     },
     connectToShadowDb: () =>
