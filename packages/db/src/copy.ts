@@ -1,5 +1,4 @@
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { once } from "node:events";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 
@@ -33,7 +32,8 @@ const ESCAPES = /[\\\n\r\t]/g;
 const escapeChar = (ch: string) =>
   ch === "\\" ? "\\\\" : ch === "\n" ? "\\n" : ch === "\r" ? "\\r" : "\\t";
 
-function encodeValue(value: CopyValue): string {
+/** One value as a field of a COPY text line. */
+export function copyValue(value: CopyValue): string {
   if (value === null || value === undefined) return "\\N";
   let text: string;
   if (typeof value === "string") text = value;
@@ -45,37 +45,70 @@ function encodeValue(value: CopyValue): string {
   return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPES, escapeChar) : text;
 }
 
-async function* encodeRows(
-  rows: Iterable<CopyRow> | AsyncIterable<CopyRow>,
-  width: number,
-  counter: { rows: number },
-): AsyncGenerator<string> {
+/** Emits one COPY text line; a promise when the stream wants the producer to wait. */
+export type EmitLine = (line: string) => Promise<void> | undefined;
+
+/**
+ * COPY FROM STDIN of the lines `produce` emits (each a whole line in COPY text format, ending
+ * in a newline; see copyValue). Lines are sent in chunks of about 256k characters, and emit
+ * returns a promise to await when PostgreSQL is behind, so memory stays flat. The hot paths
+ * build their lines themselves: no row array or per-value dispatch per row, and no await per
+ * row (a million rows cost seconds less than with copyRows). Returns the number of lines.
+ */
+export async function copyLines(
+  client: pg.ClientBase,
+  target: { table: string; columns: readonly string[] },
+  produce: (emit: EmitLine) => Promise<void>,
+): Promise<number> {
+  const columns = target.columns.map(quoteIdent).join(", ");
+  const stream = client.query(copyFrom(`COPY ${quoteIdent(target.table)} (${columns}) FROM STDIN`));
+  const finished = new Promise<void>((resolve, reject) => {
+    stream.on("finish", resolve);
+    stream.on("error", reject);
+  });
+  // A failed COPY must not leave `finished` rejecting unobserved while produce still runs.
+  finished.catch(() => undefined);
   let chunk = "";
-  for await (const row of rows) {
-    if (row.length !== width) {
-      throw new Error(`COPY row ${counter.rows + 1} has ${row.length} values, expected ${width}`);
-    }
-    let line = encodeValue(row[0]);
-    for (let i = 1; i < width; i++) line += `\t${encodeValue(row[i])}`;
-    chunk += `${line}\n`;
-    counter.rows++;
-    if (chunk.length >= CHUNK_CHARS) {
-      yield chunk;
-      chunk = "";
-    }
+  let lines = 0;
+  const flush = async () => {
+    const ok = stream.write(chunk);
+    chunk = "";
+    if (!ok) await Promise.race([once(stream, "drain"), finished]);
+  };
+  try {
+    await produce((line) => {
+      chunk += line;
+      lines++;
+      return chunk.length >= CHUNK_CHARS ? flush() : undefined;
+    });
+  } catch (error) {
+    // Ends the COPY with an error, so the server rolls it back and the connection stays usable.
+    stream.destroy(error as Error);
+    await finished.catch(() => undefined);
+    throw error;
   }
-  if (chunk) yield chunk;
+  if (chunk) stream.write(chunk);
+  stream.end();
+  await finished;
+  return lines;
 }
 
 /** Streams rows into a table with COPY FROM STDIN; returns the number of rows written. */
 export async function copyRows(client: pg.ClientBase, options: CopyOptions): Promise<number> {
-  const columns = options.columns.map(quoteIdent).join(", ");
-  const counter = { rows: 0 };
-  await pipeline(
-    Readable.from(encodeRows(options.rows, options.columns.length, counter)),
-    client.query(copyFrom(`COPY ${quoteIdent(options.table)} (${columns}) FROM STDIN`)),
-  );
-  return counter.rows;
+  const width = options.columns.length;
+  return copyLines(client, options, async (emit) => {
+    let count = 0;
+    for await (const row of options.rows) {
+      if (row.length !== width) {
+        throw new Error(`COPY row ${count + 1} has ${row.length} values, expected ${width}`);
+      }
+      let line = copyValue(row[0]);
+      for (let i = 1; i < width; i++) line += `\t${copyValue(row[i])}`;
+      count++;
+      const wait = emit(`${line}\n`);
+      if (wait) await wait;
+    }
+  });
 }
 
 /**

@@ -3,8 +3,11 @@ export {
   type CopyOptions,
   type CopyRow,
   type CopyValue,
+  copyLines,
   copyRows,
   copyRowsIgnoringConflicts,
+  copyValue,
+  type EmitLine,
   quoteIdent,
 } from "./copy.ts";
 export type {

@@ -1,4 +1,4 @@
-import { type Channel, copyRows } from "@luxrelay/db";
+import { type Channel, copyLines } from "@luxrelay/db";
 import { UnrecoverableError } from "bullmq";
 import { readAudience, ZAudience } from "../audience/source.ts";
 import type { OutboundDeps } from "../context.ts";
@@ -13,7 +13,7 @@ import {
 } from "../rows.ts";
 import { withTransaction } from "../tx.ts";
 import { enqueueSendFlow } from "./enqueue.ts";
-import { BatchPlanner } from "./plan-rows.ts";
+import { BatchPlanner, RECIPIENT_COLUMNS } from "./plan-rows.ts";
 import { ensureTemplates } from "./templates.ts";
 import { compileVariants, variantChooser, ZVariantRule } from "./variants.ts";
 
@@ -172,17 +172,14 @@ async function persistPlan(
   };
   await withTransaction(deps.pool, async (db) => {
     // Recipients go straight into their table (COPY), batches after them: one transaction.
-    async function* rows() {
+    await copyLines(db, { table: "recipient", columns: RECIPIENT_COLUMNS }, async (emit) => {
       for await (const row of readAudience(audience, deps.pool)) {
-        const planned = planner.take(row);
-        if (planned) yield planned;
+        const line = planner.take(row);
+        if (line === null) continue;
+        const wait = emit(line);
+        if (wait) await wait;
       }
-      yield* planner.seedRows();
-    }
-    await copyRows(db, {
-      table: "recipient",
-      columns: ["execution_id", "contact_id", "email", "chid", "slot_data", "is_seed", "batch_seq"],
-      rows: rows(),
+      for (const line of planner.seedLines()) await emit(line);
     });
     lap("streamRenderCopyMs");
     const { batches, counts, problems } = planner;

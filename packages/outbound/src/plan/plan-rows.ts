@@ -1,3 +1,4 @@
+import { copyValue } from "@luxrelay/db";
 import { normalizeEmail } from "../audience/email.ts";
 import type { AudienceRow, AudienceValue } from "../audience/source.ts";
 import { chidOf } from "../ids.ts";
@@ -31,8 +32,16 @@ export interface PlannedBatch {
   count: number;
 }
 
-/** A recipient row for the COPY: execution, contact, email, chid, slot data, is seed, batch seq. */
-export type PlanRow = [number, string, string, string, string, boolean, number];
+/** The recipient columns, in the order of the COPY lines the planner writes. */
+export const RECIPIENT_COLUMNS = [
+  "execution_id",
+  "contact_id",
+  "email",
+  "chid",
+  "slot_data",
+  "is_seed",
+  "batch_seq",
+] as const;
 
 const MAX_PROBLEMS_KEPT = 1000;
 
@@ -108,8 +117,15 @@ export class BatchPlanner {
     return group.open;
   }
 
-  /** One audience row in; a staging row out, or null when the row is not sent. */
-  take(row: AudienceRow): PlanRow | null {
+  /** One recipient as a COPY text line (RECIPIENT_COLUMNS). */
+  private line(contactId: string, email: string, slots: object, seed: boolean, seq: number) {
+    const { executionId, offerId, channelId } = this.options;
+    const chid = chidOf(executionId, offerId, channelId, contactId);
+    return `${executionId}\t${copyValue(contactId)}\t${copyValue(email)}\t${copyValue(chid)}\t${copyValue(JSON.stringify(slots))}\t${seed ? "t" : "f"}\t${seq}\n`;
+  }
+
+  /** One audience row in; its recipient's COPY line out, or null when the row is not sent. */
+  take(row: AudienceRow): string | null {
     this.counts.read++;
     if (row.problem) {
       this.problem(row.row, row.problem.field, row.problem.message);
@@ -153,24 +169,15 @@ export class BatchPlanner {
     }
     const batch = this.place(variant, row.attributes);
     this.counts.planned++;
-    const { executionId, offerId, channelId } = this.options;
-    return [
-      executionId,
-      contactId,
-      email.email,
-      chidOf(executionId, offerId, channelId, contactId),
-      JSON.stringify(slots),
-      false,
-      batch.seq,
-    ];
+    return this.line(contactId, email.email, slots, false, batch.seq);
   }
 
   /**
    * The seeds / proof list: every seed address gets each content group once, rendered with the
    * group's first recipient's data so the proof looks like what customers get.
    */
-  *seedRows(): Generator<PlanRow> {
-    const { executionId, offerId, channelId, seeds } = this.options;
+  *seedLines(): Generator<string> {
+    const { seeds } = this.options;
     for (const group of this.groups.values()) {
       for (let i = 0; i < seeds.length; i++) {
         const email = seeds[i] as string;
@@ -178,15 +185,7 @@ export class BatchPlanner {
         const slots = group.variant.compiled.renderSlots({ ...group.sample, email });
         const batch = this.place(group.variant, group.sample);
         this.counts.seeds++;
-        yield [
-          executionId,
-          contactId,
-          email,
-          chidOf(executionId, offerId, channelId, contactId),
-          JSON.stringify(slots),
-          true,
-          batch.seq,
-        ];
+        yield this.line(contactId, email, slots, true, batch.seq);
       }
     }
   }
