@@ -35,7 +35,7 @@ export function writeBenchmarkSection(title: string, command: string, lines: str
     `## ${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\n[\\s\\S]*?(?=\\n## |$)`,
   );
   text = pattern.test(text)
-    ? text.replace(pattern, section.trimEnd())
+    ? text.replace(pattern, `${section.trimEnd()}\n`)
     : `${text.trimEnd()}\n\n${section}`;
   writeFileSync(FILE, `${text.trimEnd()}\n`);
 }
