@@ -40,9 +40,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function newExecution(
   count: number,
-  options: { sendAt?: Date; seeds?: string[]; start?: number } = {},
+  options: { sendAt?: Date; seeds?: string[]; start?: number; batchSize?: number } = {},
 ) {
-  const fixture = await createOfferFixture(stack, { variants: [VARIANT], seeds: options.seeds });
+  const fixture = await createOfferFixture(stack, {
+    variants: [VARIANT],
+    seeds: options.seeds,
+    channel: options.batchSize ? { batchSize: options.batchSize } : undefined,
+  });
   const contacts = makeContacts(count, ["main"], options.start ?? 1);
   const execution = await createExecution(stack.deps, {
     offerId: fixture.offerId,
@@ -132,7 +136,9 @@ describe("outbound control", () => {
   it("pause holds the batches; resume sends them; cancel of a scheduled execution sends nothing", async () => {
     stack.sim.reset();
     stack.sim.setFault("*/email/send", { latencyMs: 300 });
-    const { execution } = await newExecution(5000, { start: 300_000 });
+    // 50 batches of 100 at 300 ms a call: far more than the workers send at once, so the pause
+    // lands while most are still waiting.
+    const { execution } = await newExecution(5000, { start: 300_000, batchSize: 100 });
     // Pause as soon as planning has made the batches.
     for (
       let i = 0;

@@ -22,9 +22,14 @@ export async function startRealtimeWorkers(deps: OutboundDeps, config: Config, l
   });
   worker = new Worker(
     QUEUE_NAMES.realtime,
-    async (job) => {
+    async (job, token) => {
       try {
-        return await sender.send(parsePayload(ZRealtimePayload, job), new Date(job.timestamp));
+        return await sender.send(
+          parsePayload(ZRealtimePayload, job),
+          new Date(job.timestamp),
+          async () =>
+            token !== undefined && (await job.extendLock(token, config.worker.lockMs)) === 1,
+        );
       } catch (error) {
         if (error instanceof LuxSciRateLimitError) throw Worker.RateLimitError();
         throw error;

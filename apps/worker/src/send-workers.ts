@@ -68,6 +68,9 @@ export async function startSendWorkers(
           return new DelayedError();
         },
         channelWait,
+        async ownsLock() {
+          return token !== undefined && (await job.extendLock(token, config.worker.lockMs)) === 1;
+        },
       };
       return sendBatch(deps, parsePayload(ZSendBatchPayload, job), control);
     },

@@ -33,3 +33,14 @@ export class ExecutionStateError extends Error {
     this.name = "ExecutionStateError";
   }
 }
+
+/**
+ * A job found, just before its LuxSci call, that its queue lock had lapsed: the queue may
+ * have handed the job out again, so this run sends nothing and leaves the work to that one.
+ */
+export class LockLostError extends Error {
+  constructor(readonly jobKey: string) {
+    super(`${jobKey}: the job's lock lapsed before its send; the run that holds it now sends`);
+    this.name = "LockLostError";
+  }
+}

@@ -4,7 +4,12 @@ export { normalizeEmail } from "./audience/email.ts";
 export { type AudienceRow, readAudience, type TAudience, ZAudience } from "./audience/source.ts";
 export { testChannelConnectivity } from "./channels/connectivity.ts";
 export type { ChannelCredentials, OutboundDeps } from "./context.ts";
-export { ExecutionStateError, NotFoundError, OutboundInputError } from "./errors.ts";
+export {
+  ExecutionStateError,
+  LockLostError,
+  NotFoundError,
+  OutboundInputError,
+} from "./errors.ts";
 export { cancelExecution, pauseExecution, resumeExecution } from "./executions/control.ts";
 export { type CreateExecutionInput, createExecution } from "./executions/create.ts";
 export { exportMergeFile } from "./executions/export-merge.ts";

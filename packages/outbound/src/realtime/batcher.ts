@@ -5,8 +5,8 @@
 export interface BatcherOptions<T, R> {
   flushMs: number;
   maxBatch: number;
-  /** Sends one group's items; resolves with one result per item, in order. */
-  flush(key: string, items: T[]): Promise<R[]>;
+  /** Sends one group's items; resolves with one result per item, in order (an Error: that item fails). */
+  flush(key: string, items: T[]): Promise<(R | Error)[]>;
 }
 
 interface Waiting<T, R> {
@@ -54,7 +54,9 @@ export class MicroBatcher<T, R> {
       .then(
         (results) => {
           batch.forEach((waiting, i) => {
-            waiting.resolve(results[i] as R);
+            const result = results[i];
+            if (result instanceof Error) waiting.reject(result);
+            else waiting.resolve(result as R);
           });
         },
         (error: unknown) => {

@@ -5,6 +5,7 @@ import type pg from "pg";
 import { normalizeEmail } from "../audience/email.ts";
 import type { AudienceValue } from "../audience/source.ts";
 import type { OutboundDeps } from "../context.ts";
+import { LockLostError } from "../errors.ts";
 import { chidOf, templateTitleOf, trackingIdOf } from "../ids.ts";
 import {
   compileVariants,
@@ -37,6 +38,8 @@ interface Pending {
   slots: Record<string, string>;
   /** When the job was queued: the reconcile window starts before it. */
   since: Date;
+  /** Renews the job's lock for the send to come; false when it has lapsed. */
+  owns?: () => Promise<boolean>;
 }
 
 interface OfferContext {
@@ -140,7 +143,11 @@ export class RealtimeSender {
    * One realtime job: validate and render here (no database round trip), then wait for the
    * group's flush, which does the rest for the whole group at once.
    */
-  async send(payload: TRealtimePayload, enqueuedAt: Date): Promise<RealtimeResult> {
+  async send(
+    payload: TRealtimePayload,
+    enqueuedAt: Date,
+    owns?: () => Promise<boolean>,
+  ): Promise<RealtimeResult> {
     const { offerId, channelId, idempotencyKey, contact } = payload;
     const channel = await this.channel(channelId);
     const email = normalizeEmail(contact.email);
@@ -166,6 +173,7 @@ export class RealtimeSender {
       chid: chidOf(executionId, offerId, channel.id, contactId),
       slots,
       since: enqueuedAt,
+      owns,
     });
   }
 
@@ -174,11 +182,11 @@ export class RealtimeSender {
    * (a key seen before is either sent already, or reconciled against the sent report), the QL
    * template, the send, the sendmail ids.
    */
-  private async flush(key: string, all: Pending[]): Promise<RealtimeResult[]> {
+  private async flush(key: string, all: Pending[]): Promise<(RealtimeResult | Error)[]> {
     const [channelId, offerIdText, contentHash] = key.split("|") as [string, string, string];
     const offerId = Number(offerIdText);
     const channel = await this.channel(channelId);
-    const results = new Map<string, RealtimeResult>();
+    const results = new Map<string, RealtimeResult | Error>();
     // The same key twice in one group (added twice, bypassing the job id): one send.
     const unique = [...new Map(all.map((item) => [item.contactId, item])).values()];
     let candidates = unique;
@@ -243,7 +251,16 @@ export class RealtimeSender {
         }
       }
     }
-    const pending = candidates.filter((item) => ids.has(item.contactId));
+    // A job whose lock lapsed may be running again (a stalled job is handed out anew, and that
+    // run would not find this one's message in the sent report yet): only jobs that still hold
+    // their lock, renewed here for the call, are sent; the others fail and leave it to it.
+    const waiting = candidates.filter((item) => ids.has(item.contactId));
+    const owned = await Promise.all(waiting.map((item) => (item.owns ? item.owns() : true)));
+    const lost = new Set(waiting.filter((_, i) => !owned[i]).map((item) => item.contactId));
+    for (const contactId of lost)
+      results.set(contactId, new LockLostError(`realtime ${contactId}`));
+    const pending = waiting.filter((item) => !lost.has(item.contactId));
+    retried.splice(0, retried.length, ...retried.filter((item) => !lost.has(item.contactId)));
     if (pending.length > 0) {
       const sent = await this.sendGroup(channel, offerId, contentHash, pending, retried);
       await markRecipientsSent(
@@ -259,7 +276,7 @@ export class RealtimeSender {
         });
       }
     }
-    return all.map((item) => results.get(item.contactId) as RealtimeResult);
+    return all.map((item) => results.get(item.contactId) as RealtimeResult | Error);
   }
 
   /** chid -> sendmail id for every pending item: found in the sent report, or sent now. */

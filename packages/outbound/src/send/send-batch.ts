@@ -7,6 +7,7 @@ import {
 } from "@luxrelay/luxsci";
 import { UnrecoverableError } from "bullmq";
 import type { OutboundDeps } from "../context.ts";
+import { LockLostError } from "../errors.ts";
 import { chidOf } from "../ids.ts";
 import { loadChannel, loadExecution } from "../rows.ts";
 import { buildMessages, markRecipientsSent } from "./messages.ts";
@@ -29,6 +30,8 @@ export interface SendJobControl {
   delay(ms: number): Promise<Error>;
   /** Wait (ms) the channel's rate limit asks for before `calls` more calls, or 0. */
   channelWait?(channelId: string, perMinute: number): Promise<number>;
+  /** Renews the job's lock for the call to come; false when the lock has lapsed. */
+  ownsLock?(): Promise<boolean>;
 }
 
 export interface SendBatchResult {
@@ -129,6 +132,11 @@ export async function sendBatch(
         batch.luxsci_template_id,
         toSend.map((r) => ({ email: r.email, chid: r.chid, slots: r.slot_data ?? {} })),
       );
+      // A job whose lock lapsed may be running again elsewhere (a stalled job is handed out
+      // anew, and that run would not find this one's messages in the sent report yet): only
+      // the run that holds the lock, renewed here for the call, sends.
+      if (control.ownsLock && !(await control.ownsLock()))
+        throw new LockLostError(`batch ${batchId}`);
       // One attempt per call: a retry happens at the job level, after the reconcile above.
       const ids = await client.sendEmail(messages, { maxAttempts: 1 });
       await markRecipientsSent(
@@ -138,6 +146,10 @@ export async function sendBatch(
       );
     }
   } catch (error) {
+    if (error instanceof LockLostError) {
+      log.warn("the job's lock lapsed before its send: left to the run that holds it");
+      throw error;
+    }
     if (error instanceof LuxSciRateLimitError) {
       log.warn({ retryAfterMs: error.retryAfterMs }, "LuxSci rate limit: send queue paused");
       throw await control.rateLimit(error.retryAfterMs ?? 1000);
