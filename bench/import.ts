@@ -2,17 +2,21 @@ import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { copyRows } from "@luxrelay/db";
+import { copyRows, createPrismaClient } from "@luxrelay/db";
 import {
+  applyNewEvents,
   eventsStreamKey,
-  type ImportResult,
+  IMPORTED_COLUMNS,
+  type InboundDeps,
   importReportRows,
   PAGES_PER_IMPORT,
+  publishNewEvents,
   readReportCsv,
-  type SourcedRow,
+  type SyncDeps,
+  syncChannelByApi,
 } from "@luxrelay/inbound";
 import { createLogger } from "@luxrelay/logger";
-import type { ReportKind, ReportRow } from "@luxrelay/luxsci";
+import type { LuxSciClient, ReportKind, ReportPage, ReportRow } from "@luxrelay/luxsci";
 // The simulator's exact report columns.
 import { REPORT_HEADERS } from "@luxrelay/luxsci-sim";
 import {
@@ -25,10 +29,14 @@ import pg from "pg";
 import { writeBenchmarkSection } from "./report.ts";
 
 // Event import (seed 000 inbound steps 6-9, 11): N report events of every kind into a fresh
-// database holding one execution with tracking and R recipients, (a) from export CSV files on
-// disk and (b) from in-memory API pages of 50,000 rows, each path into its own database.
-// Timed: importReportRows end to end (parse, COPY, email_event, offer history, suppression,
-// engagement, events stream), not the generation of the rows.
+// database holding one execution with tracking and R recipients, each path into its own
+// database: (a) from export CSV files on disk, as export mode does it: two export jobs at a
+// time (LUXSCI_MAX_EXPORT_JOBS and WORKER_CONCURRENCY_REPORTS default to 2), each importing its
+// file and then applying the channel's new events (stepExportJob's "downloaded" and "imported"
+// steps); (b) from API pages of 50,000 rows, as API mode does it: syncChannelByApi itself, with
+// a stand-in LuxSci client that serves pages built before the clock starts.
+// Timed: until every event is stored, applied (offer history, suppression, engagement) and on
+// the events stream; not the writing of the files or the building of the pages.
 // npx tsx bench/import.ts --events 1000000
 
 const { values } = parseArgs({
@@ -37,6 +45,8 @@ const { values } = parseArgs({
     recipients: { type: "string", default: "100000" },
     "page-size": { type: "string", default: "50000" },
     "no-write": { type: "boolean", default: false },
+    /** Run one path only (csv or api), for a quicker look; never writes BENCHMARKS.md. */
+    only: { type: "string" },
   },
 });
 const totalEvents = Number(values.events);
@@ -183,7 +193,8 @@ async function writeCsv(path: string, kind: ReportKind, fx: Fixture): Promise<vo
 /** A database with one channel, execution, tracking row and the recipients. */
 async function prepareDatabase(): Promise<{ db: TestDatabase; pool: pg.Pool; fx: Fixture }> {
   const db = await createTestDatabase();
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  // Two imports under way and the applies (two connections each), as the worker's pool allows.
+  const pool = new pg.Pool({ connectionString: db.url, max: 6 });
   await pool.query(
     `INSERT INTO channel (id, name, luxsci_user, luxsci_token, luxsci_secret_enc, from_address, updated_at)
      VALUES ($1, 'bench', 'u', 't', 'v1:a:b:c', 'news@example.com', now())`,
@@ -246,20 +257,26 @@ type Phases = Record<string, number>;
 
 const PHASES = [
   ["stageMs", "parse+COPY"],
+  ["lockMs", "wait for the channel's lock"],
   ["insertMs", "email_event"],
+  ["readMs", "apply: publish to the stream beside reading back and summing"],
   ["offerHistoryMs", "offer history"],
   ["suppressionMs", "suppression"],
   ["engagementMs", "engagement"],
-  ["commitMs", "commit"],
-  ["publishMs", "stream"],
+  ["publishMs", "publish only (export mode, the other file importing)"],
 ] as const;
+const PHASE_MESSAGES = new Set([
+  "report rows imported",
+  "new events applied",
+  "new events published",
+]);
 
-/** A logger destination that sums the phases of every import it sees, passing others on. */
+/** A logger destination that sums the phases of every import and apply, passing others on. */
 function phaseCollector(phases: Phases) {
   return {
     write(line: string) {
       const entry = JSON.parse(line) as Record<string, unknown>;
-      if (entry.msg === "report rows imported") {
+      if (PHASE_MESSAGES.has(entry.msg as string)) {
         for (const [name] of PHASES) {
           const ms = entry[name];
           if (typeof ms === "number") phases[name] = (phases[name] ?? 0) + ms;
@@ -275,22 +292,29 @@ interface PathFigures {
   phases: Phases;
   seconds: number;
   peakMb: number;
-  inserted: number;
-  rejected: number;
-  notOurs: number;
+  /** CPU seconds of this process (all threads) and of Redis while the clock ran. */
+  nodeCpu: number;
+  redisCpu: number;
   tables: Record<string, number>;
   streamLength: number;
 }
 
+interface PathContext {
+  deps: InboundDeps;
+  db: TestDatabase;
+  pool: pg.Pool;
+  fx: Fixture;
+}
+
 async function runPath(
   name: string,
-  importAll: (deps: Parameters<typeof importReportRows>[0], fx: Fixture) => Promise<ImportResult[]>,
+  run: (context: PathContext) => Promise<void>,
   beforeTiming?: (fx: Fixture) => Promise<void>,
 ): Promise<PathFigures> {
   const { db, pool, fx } = await prepareDatabase();
   const queues = createTestQueues();
   const phases: Phases = {};
-  const deps = {
+  const deps: InboundDeps = {
     pool,
     redis: queues.connection,
     queuePrefix: queues.prefix,
@@ -302,23 +326,31 @@ async function runPath(
   };
   try {
     await beforeTiming?.(fx);
+    const redisCpu = async () => {
+      const info = await queues.connection.info("cpu");
+      const seconds = (name: string) => Number(info.match(new RegExp(`${name}:([\\d.]+)`))?.[1]);
+      return seconds("used_cpu_user") + seconds("used_cpu_sys");
+    };
+    const redisBefore = await redisCpu();
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    const { value: results, peakMb } = await withPeakRss(() => importAll(deps, fx));
+    const { peakMb } = await withPeakRss(() => run({ deps, db, pool, fx }));
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const nodeCpu = (cpu.user + cpu.system) / 1e6;
+    const redisSeconds = (await redisCpu()) - redisBefore;
     const tables: Record<string, number> = {};
     for (const table of ["email_event", "offer_history", "suppression", "contact_engagement"]) {
       const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${table}`);
       tables[table] = rows[0].n;
     }
     const streamLength = await queues.connection.xlen(eventsStreamKey(queues.prefix));
-    const sum = (pick: (r: ImportResult) => number) => results.reduce((n, r) => n + pick(r), 0);
     const figures: PathFigures = {
       phases,
       seconds,
       peakMb,
-      inserted: sum((r) => r.inserted),
-      rejected: sum((r) => r.rejected),
-      notOurs: sum((r) => r.notOurs),
+      nodeCpu,
+      redisCpu: redisSeconds,
       tables,
       streamLength,
     };
@@ -332,64 +364,195 @@ async function runPath(
   }
 }
 
+/**
+ * Export mode's import and apply steps for each file, `EXPORT_JOBS` files at a time: as
+ * stepExportJob, a job whose file is imported while another job is importing its own only
+ * publishes its events; the other applies both.
+ */
+const EXPORT_JOBS = 2;
+
+async function importFiles({ deps }: PathContext): Promise<void> {
+  const waiting = [...kinds];
+  let importing = 0;
+  const job = async () => {
+    for (let kind = waiting.shift(); kind !== undefined; kind = waiting.shift()) {
+      importing++;
+      try {
+        await importReportRows(deps, {
+          channelId: CHANNEL,
+          kind,
+          rows: readReportCsv(join(dir, `${kind}.csv`), { columns: IMPORTED_COLUMNS }),
+          source: `file ${kind}.csv`,
+        });
+      } finally {
+        importing--;
+      }
+      if (importing > 0) await publishNewEvents(deps, CHANNEL);
+      else await applyNewEvents(deps, CHANNEL);
+    }
+  };
+  await Promise.all(Array.from({ length: EXPORT_JOBS }, job));
+}
+
+/** gmt() with the date part cached: page rows come in runs of the same day. */
+let gmtDay = Number.NaN;
+let gmtDayPrefix = "";
+function fastGmt(ms: number): string {
+  const day = Math.floor(ms / 86_400_000);
+  if (day !== gmtDay) {
+    gmtDay = day;
+    gmtDayPrefix = gmt(day * 86_400_000).slice(0, 11);
+  }
+  const s = Math.floor((ms - day * 86_400_000) / 1000);
+  const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+  return `${gmtDayPrefix}${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
+}
+
+/**
+ * Row `i` of `kind` as reportRow builds it, several times faster: a copy of row 0 with the
+ * cells that vary set again (the pages of a million rows are built before the clock starts).
+ */
+function pageRow(kind: ReportKind, i: number, fx: Fixture, template: ReportRow): ReportRow {
+  const m =
+    kind === "opens"
+      ? (i * 7) % messages
+      : kind === "clicks"
+        ? (i * 13) % messages
+        : kind === "fbl"
+          ? (i * 11) % messages
+          : i;
+  const contact = m % recipients;
+  const sentMs = BASE_MS + m * 1000;
+  // A keyed copy: ~8 times faster than {...template} here.
+  const row: ReportRow = {};
+  for (const name of REPORT_HEADERS[kind]) row[name] = template[name] ?? null;
+  row.to = `user${contact}@example.com`;
+  row.sendmail_id = `37H8GG${m.toString(36).padStart(6, "0")}i7`;
+  row.date_sent = fastGmt(sentMs);
+  row.header1_value = `${fx.executionId}_${fx.offerId}_${CHANNEL}_C${contact}`;
+  if ("status" in row) row.status = deliveryStatus(m);
+  if (kind === "delivery") {
+    row.details =
+      row.status === "Delivered"
+        ? "gmail-smtp-in.l.google.com said 'Sent (OK 1689581778 l23-20020a63ba57000000b005578c6a767esi11084815pgu.885 - gsmtp'"
+        : "550 5.1.1 The email account that you tried to reach does not exist";
+    row.last_updated = fastGmt(sentMs + 60_000);
+    row.Unsubscribed = m % 200 === 1 ? 1 : 0;
+  } else if (kind === "opens") {
+    row.open_date = fastGmt(sentMs + 3_600_000 + i * 1000);
+  } else if (kind === "clicks") {
+    row.click_date = fastGmt(sentMs + 7_200_000 + i * 1000);
+    row.url = `http://www.example.com/offer?id=${i % 20}`;
+  } else if (kind === "fbl") {
+    row.complaint_date = fastGmt(sentMs + 86_400_000);
+  }
+  return row;
+}
+
+/** Every report's pages as LuxSciClient returns them (rows keyed by the reply's header). */
+function buildPages(fx: Fixture): Map<ReportKind, ReportPage[]> {
+  const pages = new Map<ReportKind, ReportPage[]>();
+  for (const kind of kinds) {
+    const template = reportRow(kind, 0, fx);
+    for (const i of [1, 4_321, counts[kind] - 1]) {
+      const fast = JSON.stringify(pageRow(kind, i, fx, template));
+      if (fast !== JSON.stringify(reportRow(kind, i, fx))) {
+        throw new Error(`pageRow(${kind}, ${i}) differs from reportRow`);
+      }
+    }
+    const list: ReportPage[] = [];
+    for (let first = 0; first < counts[kind]; first += pageSize) {
+      const rows: ReportRow[] = [];
+      for (let i = first; i < Math.min(first + pageSize, counts[kind]); i++) {
+        rows.push(pageRow(kind, i, fx, template));
+      }
+      list.push({
+        kind,
+        matchesTotal: counts[kind],
+        matchesReturned: rows.length,
+        first,
+        firstRow: first,
+        header: [...REPORT_HEADERS[kind]],
+        rows,
+      });
+    }
+    pages.set(kind, list);
+  }
+  return pages;
+}
+
+async function syncByApi({ deps, db }: PathContext, pages: Map<ReportKind, ReportPage[]>) {
+  // Only what syncChannelByApi calls: the pages of each report, an empty suppression list.
+  const client = {
+    async *iterateReport(kind: ReportKind) {
+      yield* pages.get(kind) ?? [];
+    },
+    async getSuppressions() {
+      return [];
+    },
+  } as unknown as LuxSciClient;
+  const prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 2 });
+  const syncDeps: SyncDeps = {
+    ...deps,
+    prisma,
+    // API mode queues nothing and decrypts nothing.
+    queues: {} as SyncDeps["queues"],
+    luxsci: () => client,
+    secretKey: Buffer.alloc(32),
+    settings: {
+      stateDir: tmpdir(),
+      fileRetentionDays: 7,
+      maxJobsWaitMs: 0,
+      exportPollMs: 0,
+      overlapMs: 0,
+      intervalSeconds: 300,
+    },
+  };
+  try {
+    await syncChannelByApi(syncDeps, CHANNEL, { pageSize });
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
 await ensureTemplateDatabase();
 const dir = mkdtempSync(join(tmpdir(), "lr-bench-import-"));
 const kinds = MIX.map(([kind]) => kind);
 let csvBytes = 0;
 try {
-  const csv = await runPath(
-    "csv",
-    async (deps) => {
-      const results: ImportResult[] = [];
-      for (const kind of kinds) {
-        results.push(
-          await importReportRows(deps, {
-            channelId: CHANNEL,
-            kind,
-            rows: readReportCsv(join(dir, `${kind}.csv`)),
-            source: `file ${kind}.csv`,
-          }),
-        );
-      }
-      return results;
-    },
-    async (fx) => {
-      for (const kind of kinds) {
-        await writeCsv(join(dir, `${kind}.csv`), kind, fx);
-        csvBytes += statSync(join(dir, `${kind}.csv`)).size;
-      }
-    },
-  );
+  const only = values.only;
+  const skipped = async (): Promise<PathFigures> => ({
+    phases: {},
+    seconds: Number.NaN,
+    peakMb: 0,
+    nodeCpu: 0,
+    redisCpu: 0,
+    tables: {},
+    streamLength: 0,
+  });
+  const csv =
+    only === "api"
+      ? await skipped()
+      : await runPath("csv", importFiles, async (fx) => {
+          for (const kind of kinds) {
+            await writeCsv(join(dir, `${kind}.csv`), kind, fx);
+            csvBytes += statSync(join(dir, `${kind}.csv`)).size;
+          }
+        });
   rmSync(dir, { recursive: true, force: true });
 
-  let generationSeconds = 0;
-  const api = await runPath("api", async (deps, fx) => {
-    const results: ImportResult[] = [];
-    for (const kind of kinds) {
-      // As the API-mode sync does: PAGES_PER_IMPORT pages per import (one transaction).
-      const chunkRows = pageSize * PAGES_PER_IMPORT;
-      for (let first = 0; first < counts[kind]; first += chunkRows) {
-        // Pages as LuxSciClient returns them: rows keyed by the reply's header. Built here and
-        // not counted in the import time.
-        const built = performance.now();
-        const rows: SourcedRow[] = [];
-        for (let i = first; i < Math.min(first + chunkRows, counts[kind]); i++) {
-          rows.push({ line: i + 1, row: reportRow(kind, i, fx) });
-        }
-        generationSeconds += (performance.now() - built) / 1000;
-        results.push(
-          await importReportRows(deps, {
-            channelId: CHANNEL,
-            kind,
-            rows,
-            source: `${kind} report`,
-          }),
+  let pages = new Map<ReportKind, ReportPage[]>();
+  const api =
+    only === "csv"
+      ? await skipped()
+      : await runPath(
+          "api",
+          (context) => syncByApi(context, pages),
+          async (fx) => {
+            pages = buildPages(fx);
+          },
         );
-      }
-    }
-    return results;
-  });
-  api.seconds -= generationSeconds;
+  pages.clear();
 
   const rate = (f: PathFigures) => Math.round(totalEvents / f.seconds).toLocaleString("en");
   const tableLine = (f: PathFigures) =>
@@ -397,20 +560,21 @@ try {
       .map(([table, n]) => `${table} ${n.toLocaleString("en")}`)
       .join(", ");
   const phaseLine = (name: string, f: PathFigures) =>
-    `${name} phases (s, summed over imports): ${PHASES.map(
+    `${name} phases (s, summed over imports and applies, which overlap): ${PHASES.map(
       ([key, label]) => `${label} ${((f.phases[key] ?? 0) / 1000).toFixed(1)}`,
     ).join(", ")}`;
   const lines = [
     `${totalEvents.toLocaleString("en")} report rows (sent ${counts.sent.toLocaleString("en")}, delivery ${counts.delivery.toLocaleString("en")} incl. HardFail/Spam/Failed and unsubscribes, opens ${counts.opens.toLocaleString("en")}, clicks ${counts.clicks.toLocaleString("en")}, fbl ${counts.fbl.toLocaleString("en")}) for 1 execution of ${recipients.toLocaleString("en")} recipients; each path into a fresh database`,
-    `(a) 5 export CSV files (${Math.round(csvBytes / 2 ** 20)} MB) via readReportCsv: **${csv.seconds.toFixed(1)} s** (${rate(csv)} events/s; target ≤ 30 s), peak RSS ${csv.peakMb} MB`,
-    `(b) ${Math.ceil(totalEvents / pageSize)} API pages of ≤ ${pageSize.toLocaleString("en")} keyed rows, ${PAGES_PER_IMPORT} pages per import as the sync does: **${api.seconds.toFixed(1)} s** (${rate(api)} events/s; target ≤ 30 s; building the pages, ${generationSeconds.toFixed(1)} s, not counted), peak RSS ${api.peakMb} MB (this bench builds each chunk's ${PAGES_PER_IMPORT} pages in memory first; the sync streams them a page at a time)`,
-    `each path: ${csv.inserted.toLocaleString("en")} / ${api.inserted.toLocaleString("en")} events inserted (report rows + unsubscribes from delivery rows), ${csv.rejected + api.rejected} rejected; rows after: ${tableLine(api)}; events stream entries: ${csv.streamLength.toLocaleString("en")} / ${api.streamLength.toLocaleString("en")}`,
+    `(a) 5 export CSV files (${Math.round(csvBytes / 2 ** 20)} MB) as export mode does: ${EXPORT_JOBS} export jobs at a time, each importReportRows(readReportCsv) then applyNewEvents (publishNewEvents only while the other job is importing): **${csv.seconds.toFixed(1)} s** (${rate(csv)} events/s; target ≤ 30 s), peak RSS ${csv.peakMb} MB`,
+    `(b) ${Math.ceil(totalEvents / pageSize)} API pages of ≤ ${pageSize.toLocaleString("en")} keyed rows through syncChannelByApi (${PAGES_PER_IMPORT} pages per import, two imports under way, applies in the background): **${api.seconds.toFixed(1)} s** (${rate(api)} events/s; target ≤ 30 s), peak RSS ${api.peakMb} MB (the bench holds all the pages, built before the clock starts, ~2 GB of its heap; the sync holds a page at a time)`,
+    `each path: ${(csv.tables.email_event ?? 0).toLocaleString("en")} / ${(api.tables.email_event ?? 0).toLocaleString("en")} events stored (report rows + unsubscribes from delivery rows); rows after: ${tableLine(api)}; events stream entries: ${csv.streamLength.toLocaleString("en")} / ${api.streamLength.toLocaleString("en")} (MAXLEN ~ ${(1_000_000).toLocaleString("en")})`,
     phaseLine("(a)", csv),
     phaseLine("(b)", api),
-    "timed: importReportRows end to end: parse, COPY into staging, INSERT ... ON CONFLICT into email_event, offer history, suppression and engagement upserts, COMMIT, XADD of every new event",
+    `CPU while the clock ran (2 cores): this process (parsing, sums, all its threads) ${csv.nodeCpu.toFixed(1)} / ${api.nodeCpu.toFixed(1)} s, Redis (XADD) ${csv.redisCpu.toFixed(1)} / ${api.redisCpu.toFixed(1)} s, PostgreSQL the rest`,
+    "timed: until every event is in email_event, offer history, suppression and contact_engagement and on the events stream",
   ];
   for (const line of lines) console.log(line);
-  if (!values["no-write"]) {
+  if (!values["no-write"] && only === undefined) {
     writeBenchmarkSection(
       "Event import (packages/inbound)",
       `npx tsx bench/import.ts --events ${totalEvents}`,

@@ -1,9 +1,15 @@
 // Inbound state sync (seed 000 inbound steps 1-11): the package's only public door.
 
-export type { SyncDeps, SyncSettings } from "./context.ts";
 export {
+  type ApplyResult,
+  applyNewEvents,
   EVENTS_STREAM,
   eventsStreamKey,
+  publishNewEvents,
+} from "./apply/index.ts";
+export type { SyncDeps, SyncSettings } from "./context.ts";
+export {
+  IMPORTED_COLUMNS,
   type ImportResult,
   type InboundDeps,
   importReportRows,

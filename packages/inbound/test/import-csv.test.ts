@@ -11,8 +11,9 @@ import {
 } from "@luxrelay/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventsStreamKey } from "../src/apply/index.ts";
 import {
-  eventsStreamKey,
+  IMPORTED_COLUMNS,
   importReportRows,
   ReportFileError,
   readReportCsv,
@@ -126,6 +127,26 @@ describe("readReportCsv", () => {
     ]);
   });
 
+  it("keeps only the columns asked for, and still checks every record's field count", async () => {
+    const path = join(dir, "projected.csv");
+    writeFileSync(
+      path,
+      'to,subject,sendmail_id,details\r\nann@example.com,Hi,SM1,"a,b"\r\nbo@example.com,Hi,SM2\r\n',
+    );
+    const rows: SourcedRow[] = [];
+    for await (const row of readReportCsv(path, { columns: ["sendmail_id", "details"] })) {
+      rows.push(row);
+    }
+    expect(rows).toEqual([
+      { line: 2, row: { sendmail_id: "SM1", details: "a,b" } },
+      {
+        line: 3,
+        row: { sendmail_id: "SM2" },
+        defect: { field: "(row)", message: "3 fields, the header has 4" },
+      },
+    ]);
+  });
+
   it("refuses a file whose header row is unreadable", async () => {
     const path = join(dir, "bad-header.csv");
     writeFileSync(path, Buffer.from([0x74, 0x6f, 0xff, 0x0a, 0x61, 0x0a]));
@@ -174,7 +195,13 @@ describe("importReportRows from an export file", () => {
         queuePrefix: queues.prefix,
         logger: createLogger({ level: "silent" }),
       },
-      { channelId: CHANNEL, kind: "clicks", rows: readReportCsv(path), source: `file ${name}` },
+      {
+        channelId: CHANNEL,
+        kind: "clicks",
+        // As export mode reads a file: only the columns the import uses.
+        rows: readReportCsv(path, { columns: IMPORTED_COLUMNS }),
+        source: `file ${name}`,
+      },
     );
     expect(result).toMatchObject({ offered: 8, inserted: 4, rejected: 4, notOurs: 0 });
     expect(result.problems).toEqual([

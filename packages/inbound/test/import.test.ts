@@ -9,7 +9,9 @@ import {
 } from "@luxrelay/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventsStreamKey, type InboundDeps, importReportRows } from "../src/import/index.ts";
+import { applyInBackground } from "../src/apply/apply-in-background.ts";
+import { applyNewEvents, eventsMarkKey, eventsStreamKey } from "../src/apply/index.ts";
+import { type InboundDeps, importReportRows } from "../src/import/index.ts";
 import { getContactEngagement } from "../src/metrics/index.ts";
 
 // Seed 000 inbound steps 6-9 and 11 against real PostgreSQL and Redis, with report rows in the
@@ -57,7 +59,8 @@ function sourced(rows: ReportRow[]) {
   return rows.map((row, i) => ({ line: i + 1, row }));
 }
 
-async function importRows(kind: ReportKind, rows: ReportRow[], timezone?: string) {
+/** Imports one page of rows only: its events are stored, not applied or published. */
+async function storeRows(kind: ReportKind, rows: ReportRow[], timezone?: string) {
   return importReportRows(deps, {
     channelId: CHANNEL,
     kind,
@@ -65,6 +68,18 @@ async function importRows(kind: ReportKind, rows: ReportRow[], timezone?: string
     source: `${kind} test page`,
     timezone,
   });
+}
+
+/** As a sync does: the page is imported, then its new events applied and published. */
+async function importRows(kind: ReportKind, rows: ReportRow[], timezone?: string) {
+  const result = await storeRows(kind, rows, timezone);
+  await applyNewEvents(deps, CHANNEL);
+  return result;
+}
+
+async function streamIds(): Promise<string[]> {
+  const entries = await queues.connection.xrange(eventsStreamKey(queues.prefix), "-", "+");
+  return entries.map(([, values]) => values[values.indexOf("id") + 1] as string);
 }
 
 async function events(where = "TRUE", params: unknown[] = []) {
@@ -189,7 +204,7 @@ describe("importReportRows", () => {
 
   it("inserts nothing when the same rows are imported again", async () => {
     const result = await importRows("sent", sentRows());
-    expect(result).toMatchObject({ offered: 6, inserted: 0, notOurs: 3, published: 0 });
+    expect(result).toMatchObject({ offered: 6, inserted: 0, notOurs: 3 });
     expect(await events("type = 'sent'")).toHaveLength(3);
   });
 
@@ -532,5 +547,116 @@ describe("importReportRows", () => {
     await expect(
       importRows("sent", [row("2024-07-01 08:00:00", "TZ3")], "Mars/Olympus"),
     ).rejects.toThrow(RangeError);
+  });
+  it("stores a delivery listed twice in one page once, at its first listing", async () => {
+    const row = (updated: string) =>
+      reportRow("delivery", {
+        date_sent: "2024-03-06 08:00:00",
+        last_updated: updated,
+        to: "twice@example.com",
+        sendmail_id: "SM-TWICE",
+        header1_value: chid("c_twice"),
+      });
+    const result = await importRows("delivery", [
+      row("2024-03-06 08:05:00"),
+      row("2024-03-06 08:01:00"),
+    ]);
+    expect(result).toMatchObject({ offered: 2, inserted: 1 });
+    const stored = await events("sendmail_id = 'SM-TWICE'");
+    expect(stored.map((e) => e.occurred_at)).toEqual([new Date("2024-03-06T08:01:00Z")]);
+  });
+
+  it("applies and publishes stored events once, whenever the apply runs after the imports", async () => {
+    const before = await streamIds();
+    // Two imports whose apply never ran (the process died after their COMMITs).
+    const page = (contact: string, sendmailId: string, at: string) => [
+      reportRow("sent", {
+        date_sent: at,
+        to: `${contact}@example.com`,
+        sendmail_id: sendmailId,
+        header1_value: chid(contact),
+      }),
+    ];
+    await storeRows("sent", page("late1", "SM-LATE1", "2024-03-07 08:00:00"));
+    await storeRows("sent", page("late2", "SM-LATE2", "2024-03-07 08:00:01"));
+    const history = "SELECT count(*)::int AS n FROM offer_history WHERE contact_id LIKE 'late%'";
+    expect((await pool.query(history)).rows[0].n).toBe(0);
+    expect(await streamIds()).toEqual(before);
+
+    expect(await applyNewEvents(deps, CHANNEL)).toEqual({ applied: 2, published: 2 });
+    expect((await pool.query(history)).rows[0].n).toBe(2);
+    expect(await getContactEngagement(pool, CHANNEL, "late1@example.com")).toMatchObject({
+      sent: 1,
+    });
+    const { rows } = await pool.query<{ id: string }>(
+      "SELECT id::text FROM email_event WHERE sendmail_id LIKE 'SM-LATE%' ORDER BY id",
+    );
+    expect(await streamIds()).toEqual([...before, ...rows.map((row) => row.id)]);
+
+    // Again: nothing is counted or published twice.
+    expect(await applyNewEvents(deps, CHANNEL)).toEqual({ applied: 0, published: 0 });
+    expect(await getContactEngagement(pool, CHANNEL, "late1@example.com")).toMatchObject({
+      sent: 1,
+    });
+    expect(await streamIds()).toEqual([...before, ...rows.map((row) => row.id)]);
+  });
+
+  it("publishes from the cursor's copy of the stream's mark when Redis lost it, repeating none", async () => {
+    await queues.connection.del(eventsMarkKey(queues.prefix, CHANNEL));
+    const before = await streamIds();
+    await importRows("sent", [
+      reportRow("sent", {
+        date_sent: "2024-03-08 08:00:00",
+        to: "marked@example.com",
+        sendmail_id: "SM-MARK",
+        header1_value: chid("c_mark"),
+      }),
+    ]);
+    const { rows } = await pool.query<{ id: string }>(
+      "SELECT id::text FROM email_event WHERE sendmail_id = 'SM-MARK'",
+    );
+    expect(await streamIds()).toEqual([...before, rows[0]?.id]);
+  });
+  it("applies in batches of any size, in the background or not, each event once", async () => {
+    const opens = (contact: string, sendmailId: string, hours: number[]) =>
+      hours.map((hour, i) =>
+        reportRow("opens", {
+          open_date: `2024-03-09 ${String(hour).padStart(2, "0")}:0${i}:00`,
+          to: `${contact}@example.com`,
+          sendmail_id: sendmailId,
+          header1_value: chid(contact),
+        }),
+      );
+    const before = (await streamIds()).length;
+    // Seven events applied two at a time: four writes of sums.
+    await storeRows("opens", opens("batch1", "SM-B1", [1, 2, 2]));
+    await storeRows("opens", opens("batch2", "SM-B2", [5, 5, 6, 7]));
+    expect(await applyNewEvents(deps, CHANNEL, 2)).toEqual({ applied: 7, published: 7 });
+    // And in the background, nudged after each import, three at a time.
+    const applying = applyInBackground(deps, CHANNEL, 3);
+    for (const [contact, sendmailId] of [
+      ["batch1", "SM-B1"],
+      ["batch2", "SM-B2"],
+    ] as const) {
+      await storeRows("opens", opens(contact, sendmailId, [8, 9, 10, 11]));
+      applying.nudge();
+    }
+    expect(await applying.finish()).toEqual({ applied: 8, published: 8 });
+    expect(await getContactEngagement(pool, CHANNEL, "batch1@example.com")).toMatchObject({
+      opened: 7,
+      openPeakHour: 2,
+    });
+    expect(await getContactEngagement(pool, CHANNEL, "batch2@example.com")).toMatchObject({
+      opened: 8,
+      openPeakHour: 5,
+    });
+    const { rows } = await pool.query(
+      "SELECT contact_id, opens FROM offer_history WHERE contact_id LIKE 'batch%' ORDER BY 1",
+    );
+    expect(rows).toEqual([
+      { contact_id: "batch1", opens: 7 },
+      { contact_id: "batch2", opens: 8 },
+    ]);
+    expect((await streamIds()).length).toBe(before + 15);
   });
 });

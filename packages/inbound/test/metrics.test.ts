@@ -9,7 +9,8 @@ import {
 } from "@luxrelay/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventsStreamKey, type InboundDeps, importReportRows } from "../src/import/index.ts";
+import { eventsStreamKey } from "../src/apply/index.ts";
+import { type InboundDeps, importReportRows } from "../src/import/index.ts";
 import { getExecutionMetrics, getOfferMetrics } from "../src/metrics/index.ts";
 
 // Seed 000 inbound step 11: metrics counted from email_event, per execution and per offer.

@@ -2,30 +2,27 @@ import type { ReportKind } from "@luxrelay/luxsci";
 import type pg from "pg";
 import { copyStagedEvents } from "./copy-stage.ts";
 import { createWallClock } from "./dates.ts";
-import { upsertEngagement } from "./engagement.ts";
 import { mapReportRow, type StagedEvent } from "./map-row.ts";
-import { upsertOfferHistory } from "./offer-history.ts";
-import { publishNewEvents } from "./publish.ts";
 import {
   createStageTable,
-  dropNewEventsTable,
+  findRepeatableKinds,
   findTrackedExecutions,
+  hasRepeatedEvents,
   insertNewEvents,
   lockChannelImports,
 } from "./stage.ts";
-import { insertSuppressions } from "./suppression.ts";
 import type { ImportResult, InboundDeps, RowProblem, SourcedRow } from "./types.ts";
 
-// Seed 000 inbound steps 6-9 and 11 for one report page or export file: rows are mapped and
-// checked in a single streaming pass straight into COPY (nothing is held in memory), then a
-// few set-based statements do the rest in the same transaction: new events into email_event,
-// and from those only, offer history, suppression and engagement. After COMMIT the new events
-// go to the events stream. Every step is idempotent: importing the same rows again inserts no
-// event, so it changes no derived row and publishes nothing.
+// Seed 000 inbound steps 6-7 for one report page or export file: rows are mapped and checked
+// in a single streaming pass straight into COPY (nothing is held in memory), then one
+// set-based INSERT stores the new events in email_event. What follows from new events (offer
+// history, suppression, engagement, the events stream) is applyNewEvents' (apply/), which
+// reads them from email_event afterwards, once for any number of imports. Idempotent:
+// importing the same rows again inserts no event.
 
 /** Problems kept in a result; the rest are only counted. */
 export const MAX_REPORTED_PROBLEMS = 1000;
-// Enough memory for the GROUP BYs over a million new events to hash in memory.
+// Enough memory for the repeat check's hash over a million staged keys to stay in memory.
 const IMPORT_WORK_MEM = "64MB";
 
 export interface ImportReportRowsInput {
@@ -120,25 +117,6 @@ async function countUntracked(client: pg.ClientBase, channelId: string, tally: T
 }
 
 /**
- * Publishes the committed new events. A failure here can't undo the import, and a retry would
- * insert (and so publish) nothing: it is logged as an error with the count, and the result's
- * `published` falls short of `inserted`, rather than failing an import that is stored.
- */
-async function publishCommitted(
-  deps: InboundDeps,
-  client: pg.ClientBase,
-  channelId: string,
-  inserted: number,
-): Promise<number> {
-  try {
-    return await publishNewEvents(client, deps.redis, { queuePrefix: deps.queuePrefix, channelId });
-  } catch (error) {
-    deps.logger.error({ err: error, channelId, inserted }, "imported events not published");
-    return 0;
-  }
-}
-
-/**
  * Imports one page or file of `kind` report rows for a channel. Rows that can't be read or
  * lack what an event needs are rejected with source, line and field; the rest are imported.
  * Throws, and stores nothing, only when the database fails, the timezone is unknown or the
@@ -153,7 +131,6 @@ export async function importReportRows(
   const tally = new Tally(input.source);
   const client = await deps.pool.connect();
   let inserted = 0;
-  let published = 0;
   // Milliseconds per phase, logged: where an import's time goes.
   const phases: Record<string, number> = {};
   let mark = started;
@@ -165,32 +142,25 @@ export async function importReportRows(
   try {
     await client.query("BEGIN");
     // JIT compiling costs more than it saves on these one-pass statements (PostgreSQL turns
-    // it on from the staging table's row estimate). The commit need not wait for its WAL
-    // flush: a crash that loses it loses a whole import, which the sync re-reads (watermarks
-    // move only after) and re-imports; nothing is published before the commit either.
-    await client.query(
-      `SET LOCAL work_mem = '${IMPORT_WORK_MEM}'; SET LOCAL jit = off; SET LOCAL synchronous_commit = off`,
-    );
-    await lockChannelImports(client, input.channelId);
+    // it on from the staging table's row estimate). The COMMIT waits for its WAL to be flushed,
+    // as usual: once this returns, the events are durable, so the watermark may pass them and
+    // the apply step may publish them (asynchronous commit saved nothing measurable here: the
+    // WAL writer has flushed nearly all of a large import's WAL by its COMMIT).
+    await client.query(`SET LOCAL work_mem = '${IMPORT_WORK_MEM}'; SET LOCAL jit = off`);
     await createStageTable(client);
     await copyStagedEvents(client, (emit) => stageRows(input, tally, emit));
     tally.notOurs += await countUntracked(client, input.channelId, tally);
+    const staging = {
+      repeated: await hasRepeatedEvents(client),
+      repeatableKinds: await findRepeatableKinds(client),
+    };
     lap("stageMs");
-    inserted = await insertNewEvents(client, input.channelId);
+    await lockChannelImports(client, input.channelId);
+    lap("lockMs");
+    inserted = await insertNewEvents(client, input.channelId, staging);
     lap("insertMs");
-    if (inserted > 0) {
-      await upsertOfferHistory(client, input.channelId);
-      lap("offerHistoryMs");
-      await insertSuppressions(client, input.channelId);
-      lap("suppressionMs");
-      await upsertEngagement(client, input.channelId, input.kind);
-      lap("engagementMs");
-    }
     await client.query("COMMIT");
     lap("commitMs");
-    if (inserted > 0) published = await publishCommitted(deps, client, input.channelId, inserted);
-    await dropNewEventsTable(client);
-    lap("publishMs");
   } catch (error) {
     // Closing the connection aborts any open transaction and drops its temp tables, whatever
     // state the failure left it in; a ROLLBACK on a broken connection would only hide the error.
@@ -206,7 +176,6 @@ export async function importReportRows(
     rejected: tally.rejected,
     problems: tally.problems,
     maxOccurredAt: Number.isFinite(tally.maxOccurredMs) ? new Date(tally.maxOccurredMs) : null,
-    published,
   };
   deps.logger.info(
     {
@@ -215,7 +184,6 @@ export async function importReportRows(
       source: input.source,
       offered: result.offered,
       inserted,
-      published,
       notOurs: result.notOurs,
       rejected: result.rejected,
       ms: Math.round(performance.now() - started),

@@ -86,13 +86,38 @@ export function cellText(cell: LuxSciCell | undefined): string | null {
   return text === "" ? null : text;
 }
 
+// Tracked headers header1..3 name the account's headers, chid first (seed 000 "LuxSci
+// configuration"); looked for in every slot in case an account lists it elsewhere.
+const TRACKED_SLOTS = [
+  ["header1", "header1_value"],
+  ["header2", "header2_value"],
+  ["header3", "header3_value"],
+] as const;
+
+/**
+ * Every report column mapReportRow reads, whatever the kind: an export file's reader need keep
+ * no other (readReportCsv's `columns`).
+ */
+export const IMPORTED_COLUMNS: readonly string[] = [
+  "sendmail_id",
+  ...new Set(Object.values(DATE_COLUMN)),
+  "to",
+  "status",
+  "details",
+  "Unsubscribed",
+  "opener_ip",
+  "clicker_ip",
+  "user_agent",
+  "url",
+  "feedback_type",
+  ...TRACKED_SLOTS.flat(),
+];
+
 function chidOf(row: ReportRow): string | null {
-  // Tracked headers header1..3 name the account's headers, chid first (seed 000 "LuxSci
-  // configuration"); looked for in every slot in case an account lists it elsewhere.
-  for (const n of ["1", "2", "3"]) {
-    const name = row[`header${n}`];
+  for (const [nameColumn, valueColumn] of TRACKED_SLOTS) {
+    const name = row[nameColumn];
     if (typeof name === "string" && name.toLowerCase() === "chid") {
-      return cellText(row[`header${n}_value`]);
+      return cellText(row[valueColumn]);
     }
   }
   return null;

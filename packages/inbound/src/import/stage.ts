@@ -1,24 +1,27 @@
 import type pg from "pg";
 
-// Set-based half of the import (seed 000 inbound steps 6-8): staged report events become
-// email_event rows in one INSERT ... SELECT joined to tracking, and the rows it really
-// inserted are kept in a second temp table that every later step (offer history,
-// suppression, engagement, the events stream) reads. Temp tables are private to the
-// connection, so concurrent imports on other connections never see each other's rows.
+// Set-based half of the import (seed 000 inbound steps 6-7): staged report events become
+// email_event rows in one INSERT ... SELECT joined to tracking. Only new events are inserted:
+// the rest of seed 000 step 8 (offer history, suppression, engagement) and the events stream
+// read them afterwards from email_event by id (apply/). The staging table is a temp table,
+// private to the connection, so concurrent imports on other connections never see its rows.
 
 export const STAGE_TABLE = "lr_import_stage";
-export const NEW_EVENTS_TABLE = "lr_import_new";
 
 // Events a message has at most once: a delivery row LuxSci reports again with a newer
 // last_updated (its counters moved) must not count a second delivery. Opens and clicks repeat.
 const ONCE_PER_MESSAGE =
   "('sent','delivered','failed','hard_fail','spam','complaint','unsubscribed')";
+// What makes a staged event the same as another: its message and type, and for opens and
+// clicks its time too (one per second, the unique key's).
+const DEDUPE_KEY = `sendmail_id, type, CASE WHEN type IN ${ONCE_PER_MESSAGE} THEN NULL ELSE occurred_ms END`;
 
 /**
- * Serialises the imports of one channel (a transaction-level advisory lock): the offer
- * history and engagement upserts of two concurrent imports would otherwise lock the same
- * rows in different orders and deadlock, or cost a sort to avoid it. Imports of different
- * channels touch disjoint rows there and run side by side.
+ * Serialises the inserts of one channel's imports, from the INSERT to COMMIT (a transaction-
+ * level advisory lock), so that a channel's email_event ids grow in commit order: apply/ reads
+ * a channel's new events as those past an id, which holds only if no lower id of the channel
+ * can still commit. Parsing and staging, the bulk of an import, run before it, so two imports
+ * of a channel overlap there. Imports of different channels never wait for each other.
  */
 export async function lockChannelImports(client: pg.ClientBase, channelId: string): Promise<void> {
   await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
@@ -47,54 +50,104 @@ export async function createStageTable(client: pg.ClientBase): Promise<void> {
 }
 
 /**
- * Inserts the staged events that belong to the channel (chid channel part already checked;
- * here: a tracking row for the execution and offer on this channel) and are new, and keeps
- * them in NEW_EVENTS_TABLE, which outlives the transaction so they can be published after
- * COMMIT; dropNewEventsTable removes it. Returns how many were inserted.
+ * Whether the staged rows hold the same event twice (a hash over their keys, ~1 s a million).
+ * Asked before the channel's lock is taken, so that it overlaps the insert of the import
+ * before; insertNewEvents takes the answer.
  */
-export async function insertNewEvents(client: pg.ClientBase, channelId: string): Promise<number> {
-  await dropNewEventsTable(client);
-  await client.query(`
-    CREATE TEMP TABLE ${NEW_EVENTS_TABLE} (
-      id bigint NOT NULL,
-      type event_type NOT NULL,
-      execution_id integer NOT NULL,
-      offer_id integer NOT NULL,
-      contact_id text NOT NULL,
-      email text,
-      sendmail_id text NOT NULL,
-      occurred_at timestamptz(3) NOT NULL,
-      status text,
-      details text,
-      url text
-    )`);
-  // The "once per message" test is a LATERAL probe with LIMIT 1 so that it stays one index
-  // lookup per staged row of those types (the unique key's (sendmail_id, type) prefix): as a
-  // plain NOT EXISTS inside an OR, PostgreSQL hashed all of email_event for every import.
+export async function hasRepeatedEvents(client: pg.ClientBase): Promise<boolean> {
+  const { rows } = await client.query<{ repeated: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${STAGE_TABLE} GROUP BY ${DEDUPE_KEY} HAVING count(*) > 1)
+       AS repeated`,
+  );
+  return rows[0]?.repeated === true;
+}
+
+/** The (execution, type) pairs of the staged opens and clicks; asked before the lock. */
+export async function findRepeatableKinds(
+  client: pg.ClientBase,
+): Promise<{ executionId: number; type: string }[]> {
+  const { rows } = await client.query<{ execution_id: number; type: string }>(
+    `SELECT DISTINCT execution_id, type::text FROM ${STAGE_TABLE}
+      WHERE type NOT IN ${ONCE_PER_MESSAGE}`,
+  );
+  return rows.map((row) => ({ executionId: row.execution_id, type: row.type }));
+}
+
+/**
+ * For the staged opens and clicks, a CASE giving the time (ms) of the newest stored event of
+ * the same execution and type, NULL when there is none. Asked under the lock, so that it sees
+ * every event stored before. The values are PostgreSQL's own (integers and an enum's names).
+ */
+async function newestStoredCase(
+  client: pg.ClientBase,
+  kinds: { executionId: number; type: string }[],
+): Promise<string> {
+  if (kinds.length === 0) return "NULL::bigint";
+  const { rows } = await client.query<{ execution_id: number; type: string; newest_ms: string }>(
+    `SELECT k.execution_id, k.type::text,
+            (SELECT (date_part('epoch', max(e.occurred_at)) * 1000)::bigint FROM email_event e
+              WHERE e.execution_id = k.execution_id AND e.type = k.type) AS newest_ms
+       FROM unnest($1::int[], $2::event_type[]) AS k (execution_id, type)`,
+    [kinds.map((k) => k.executionId), kinds.map((k) => k.type)],
+  );
+  const known = rows.filter((row) => row.newest_ms !== null);
+  if (known.length === 0) return "NULL::bigint";
+  const cases = known.map(
+    (row) =>
+      `WHEN s.execution_id = ${Number(row.execution_id)} AND s.type = '${row.type}' THEN ${BigInt(row.newest_ms)}`,
+  );
+  return `CASE ${cases.join(" ")} END`;
+}
+
+/**
+ * Inserts the staged events that belong to the channel (chid channel part already checked;
+ * here: a tracking row for the execution and offer on this channel) and are new. Returns how
+ * many were inserted. Call with the channel's import lock held.
+ *
+ * New means: no stored event of the message with the same type (opens and clicks: and the
+ * same time), and, within the staged rows, the first of its kind (the earliest for events a
+ * message has once). Not by ON CONFLICT DO NOTHING, whose speculative insertion (a pre-check
+ * of the key, a token, a confirm record in the WAL per row) cost ~7 s per million events here,
+ * but by one probe per staged row of the unique key's index, then a plain INSERT. The probe is
+ * a LATERAL with LIMIT 1 so that it stays one index lookup per row (as a plain NOT EXISTS,
+ * PostgreSQL hashed all of email_event). Opens and clicks later than the newest stored one of
+ * their execution and type can't be stored already (a stored copy would have the same time),
+ * so they skip it: one backward look at the (execution_id, type, occurred_at) index per
+ * execution and type (`staging.repeatableKinds`, findRepeatableKinds) instead of a probe per
+ * row, for most of a sync's opens and clicks. The newest times go into the statement as
+ * constants: joined, PostgreSQL misjudged the staging table and hashed all of it. `repeated` (hasRepeatedEvents): only when the staged
+ * rows repeat an event do they go through a sort that keeps the first of each.
+ * The unique key still guards: a concurrent import of another channel holding the same event
+ * (same sendmail id) fails with a unique violation and is retried, then finds it stored.
+ */
+export async function insertNewEvents(
+  client: pg.ClientBase,
+  channelId: string,
+  staging: { repeated: boolean; repeatableKinds: { executionId: number; type: string }[] },
+): Promise<number> {
+  const newestMs = await newestStoredCase(client, staging.repeatableKinds);
+  const staged = staging.repeated
+    ? `(SELECT DISTINCT ON (${DEDUPE_KEY}) * FROM ${STAGE_TABLE}
+         ORDER BY ${DEDUPE_KEY}, occurred_ms)`
+    : STAGE_TABLE;
   const result = await client.query(
-    `WITH inserted AS (
-       INSERT INTO email_event (channel_id, execution_id, contact_id, sendmail_id, type,
-                                occurred_at, email, chid, status, details, url, ip, user_agent)
-       SELECT $1, s.execution_id, s.contact_id, s.sendmail_id, s.type,
-              timestamptz 'epoch' + s.occurred_ms * interval '1 millisecond',
-              s.email, s.chid, s.status, s.details, s.url, s.ip, s.user_agent
-         FROM ${STAGE_TABLE} s
-         JOIN tracking t
-           ON t.execution_id = s.execution_id AND t.channel_id = $1 AND t.offer_id = s.offer_id
-         LEFT JOIN LATERAL (
-           SELECT 1 AS seen FROM email_event e
-            WHERE s.type IN ${ONCE_PER_MESSAGE}
-              AND e.sendmail_id = s.sendmail_id AND e.type = s.type
-            LIMIT 1) prior ON true
-        WHERE prior.seen IS NULL
-       ON CONFLICT (sendmail_id, type, occurred_at) DO NOTHING
-       RETURNING id, type, execution_id, contact_id, email, sendmail_id, occurred_at,
-                 status, details, url
-     )
-     INSERT INTO ${NEW_EVENTS_TABLE}
-     SELECT i.id, i.type, i.execution_id, t.offer_id, i.contact_id, i.email, i.sendmail_id,
-            i.occurred_at, i.status, i.details, i.url
-       FROM inserted i JOIN tracking t ON t.execution_id = i.execution_id`,
+    `INSERT INTO email_event (channel_id, execution_id, contact_id, sendmail_id, type,
+                              occurred_at, email, chid, status, details, url, ip, user_agent)
+     SELECT $1, s.execution_id, s.contact_id, s.sendmail_id, s.type, s.occurred_at,
+            s.email, s.chid, s.status, s.details, s.url, s.ip, s.user_agent
+       FROM (SELECT r.*, timestamptz 'epoch' + r.occurred_ms * interval '1 millisecond' AS occurred_at,
+                    r.type IN ${ONCE_PER_MESSAGE} AS once
+               FROM ${staged} r) s
+       JOIN tracking t
+         ON t.execution_id = s.execution_id AND t.channel_id = $1 AND t.offer_id = s.offer_id
+       LEFT JOIN LATERAL (
+         SELECT 1 AS seen FROM email_event e
+          WHERE (s.once OR s.occurred_ms <= ${newestMs})
+            AND e.sendmail_id = s.sendmail_id AND e.type = s.type
+            AND e.occurred_at >= CASE WHEN s.once THEN '-infinity' ELSE s.occurred_at END
+            AND e.occurred_at <= CASE WHEN s.once THEN 'infinity' ELSE s.occurred_at END
+          LIMIT 1) prior ON true
+      WHERE prior.seen IS NULL`,
     [channelId],
   );
   return result.rowCount ?? 0;
@@ -111,8 +164,4 @@ export async function findTrackedExecutions(
     [channelId, executionIds],
   );
   return new Set(rows.map((row) => `${row.execution_id}_${row.offer_id}`));
-}
-
-export async function dropNewEventsTable(client: pg.ClientBase): Promise<void> {
-  await client.query(`DROP TABLE IF EXISTS ${NEW_EVENTS_TABLE}`);
 }

@@ -50,6 +50,4 @@ export interface ImportResult {
   problems: RowProblem[];
   /** Latest report date among the valid rows (a watermark candidate), null with none. */
   maxOccurredAt: Date | null;
-  /** New events written to the events stream after COMMIT (short of inserted on a failure). */
-  published: number;
 }

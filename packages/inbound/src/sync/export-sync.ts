@@ -2,9 +2,11 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { decryptSecret } from "@luxrelay/db";
 import { LuxSciMaxJobsError, type ReportKind } from "@luxrelay/luxsci";
+import { applyNewEvents, publishNewEvents } from "../apply/apply-events.ts";
 import type { SyncDeps } from "../context.ts";
 import { readReportCsv } from "../import/csv.ts";
 import { importReportRows } from "../import/import-rows.ts";
+import { IMPORTED_COLUMNS } from "../import/map-row.ts";
 import { channelTimezone, chidFilter, loadChannel } from "./channel.ts";
 import { downloadAndDelete } from "./sftp.ts";
 import { sweepReportFiles } from "./sweep.ts";
@@ -127,7 +129,7 @@ export async function stepExportJob(deps: SyncDeps, exportJobId: number): Promis
       const imported = await importReportRows(deps, {
         channelId: channel.id,
         kind,
-        rows: readReportCsv(path),
+        rows: readReportCsv(path, { columns: IMPORTED_COLUMNS }),
         source: `file ${job.filename}`,
         timezone: channelTimezone(channel),
       });
@@ -154,11 +156,44 @@ export async function stepExportJob(deps: SyncDeps, exportJobId: number): Promis
         { inserted: imported.inserted, notOurs: imported.notOurs, rejected: imported.rejected },
         "export imported",
       );
+      return stepExportJob(deps, exportJobId);
+    }
+    case "imported": {
+      // Offer history, suppression, engagement and the events stream from the new events
+      // (apply/); here too when a retry finds the file imported already, since the step may
+      // have died before this. When another export of the channel has its file and is about to
+      // import it, that one applies both (one write per recipient, not one per file; it can't
+      // be left waiting: its step imports straight on, and is retried if its worker dies);
+      // this one's events only go to the stream now.
+      if (await anotherImportDue(deps, job)) await publishNewEvents(deps, channel.id);
+      else await applyNewEvents(deps, channel.id);
       return { done: true, state: "imported" };
     }
     default:
       return { done: true, state: job.state };
   }
+}
+
+/**
+ * An export left "downloaded" longer than this is not being imported (its step failed for
+ * good): it no longer holds back the apply of the others.
+ */
+const IMPORT_DUE_MS = 10 * 60_000;
+
+/** Whether another export of the job's channel was downloaded lately and is not imported. */
+async function anotherImportDue(
+  deps: SyncDeps,
+  job: { id: number; channelId: string },
+): Promise<boolean> {
+  const due = await deps.prisma.exportJob.count({
+    where: {
+      channelId: job.channelId,
+      state: "downloaded",
+      id: { not: job.id },
+      updatedAt: { gt: new Date(Date.now() - IMPORT_DUE_MS) },
+    },
+  });
+  return due > 0;
 }
 
 export function reportsDir(deps: SyncDeps): string {

@@ -1,5 +1,6 @@
 import type pg from "pg";
-import { NEW_EVENTS_TABLE } from "./stage.ts";
+import { type CopyCell, copyRowsInto } from "../import/copy-stage.ts";
+import type { RecipientSums } from "./aggregate.ts";
 
 // Offer History State (seed 000 inbound step 8): one row per recipient of an execution.
 //
@@ -26,44 +27,86 @@ export const OFFER_HISTORY_PRECEDENCE = [
 const RANKS = `'{${OFFER_HISTORY_PRECEDENCE.join(",")}}'::offer_history_state[]`;
 
 const AT_COLUMNS = ["sent_at", "delivered_at", "opened_at", "clicked_at", "failed_at"] as const;
+const SUMS_TABLE = "lr_apply_recipients";
+const SUMS_COLUMNS = [
+  "execution_id",
+  "contact_id",
+  "email",
+  "rank",
+  ...AT_COLUMNS.map((column) => column.replace("_at", "_ms")),
+  "opens",
+  "clicks",
+];
+
+function* mapRows(recipients: Iterable<RecipientSums>): Generator<CopyCell[]> {
+  for (const sums of recipients) yield sumsRow(sums);
+}
+
+function sumsRow(sums: RecipientSums): CopyCell[] {
+  return [
+    sums.executionId,
+    sums.contactId,
+    sums.email,
+    sums.rank,
+    sums.sentMs,
+    sums.deliveredMs,
+    sums.openedMs,
+    sums.clickedMs,
+    sums.failedMs,
+    sums.opens,
+    sums.clicks,
+  ];
+}
 
 /**
- * Upserts the offer history of every (execution, contact) among the newly inserted events:
- * state by precedence, each *_at the earliest seen, opens/clicks counters incremented by the
- * new opens and clicks. Runs only over new events, so a re-import changes nothing.
+ * Applies the new events' sums per (execution, contact) to offer_history: state by
+ * precedence, each *_at the earliest seen, opens/clicks counters incremented. Each event is
+ * summed once (apply/apply-events.ts), so adding is exact.
  *
- * Events are aggregated per contact first, then existing rows are UPDATEd (only those the
- * events change: a delivery LuxSci lists for a contact already delivered earlier changes
- * nothing) and missing ones INSERTed, in one statement. Cheaper than INSERT ... ON CONFLICT DO
- * UPDATE, which probes the key, locks (a WAL record) and then updates every row. Safe without
- * ON CONFLICT because the channel's imports are serialised (lockChannelImports) and an
- * execution belongs to one channel: nothing else writes these rows meanwhile (if something
- * did, the INSERT's unique violation fails the import, which is retried; nothing is lost).
+ * The sums are COPYed into a temp table; then existing rows are UPDATEd (only those the sums
+ * change: a delivery LuxSci lists for a contact already delivered earlier changes nothing)
+ * and missing ones INSERTed, in one statement. Cheaper than INSERT ... ON CONFLICT DO UPDATE,
+ * which probes the key, locks (a WAL record) and then updates every row. Safe without
+ * ON CONFLICT because the channel's applies are serialised (an advisory lock) and an execution
+ * belongs to one channel: nothing else writes these rows meanwhile (if something did, the
+ * INSERT's unique violation fails the apply, which is retried; nothing is lost).
  * Returns how many rows were created.
  */
-export async function upsertOfferHistory(
+export async function applyOfferHistory(
   client: pg.ClientBase,
   channelId: string,
+  recipients: Iterable<RecipientSums>,
 ): Promise<number> {
+  await client.query(`
+    CREATE TEMP TABLE ${SUMS_TABLE} (
+      execution_id integer NOT NULL,
+      contact_id text NOT NULL,
+      email text,
+      rank integer NOT NULL,
+      sent_ms bigint,
+      delivered_ms bigint,
+      opened_ms bigint,
+      clicked_ms bigint,
+      failed_ms bigint,
+      opens integer NOT NULL,
+      clicks integer NOT NULL
+    ) ON COMMIT DROP`);
+  const copied = await copyRowsInto(client, SUMS_TABLE, SUMS_COLUMNS, mapRows(recipients));
+  if (copied === 0) return 0;
   const changes = [
     `g.rank > array_position(${RANKS}, h.state)`,
     ...AT_COLUMNS.map((column) => `g.${column} < COALESCE(h.${column}, 'infinity')`),
     "g.opens > 0",
     "g.clicks > 0",
   ];
+  const at = (column: string) =>
+    `timestamptz 'epoch' + s.${column.replace("_at", "_ms")} * interval '1 millisecond' AS ${column}`;
   const result = await client.query(
     `WITH g AS (
-       SELECT execution_id, contact_id, min(offer_id) AS offer_id, min(email) AS email,
-              max(array_position(${RANKS}, type::text::offer_history_state)) AS rank,
-              min(occurred_at) FILTER (WHERE type = 'sent') AS sent_at,
-              min(occurred_at) FILTER (WHERE type = 'delivered') AS delivered_at,
-              min(occurred_at) FILTER (WHERE type = 'opened') AS opened_at,
-              min(occurred_at) FILTER (WHERE type = 'clicked') AS clicked_at,
-              min(occurred_at) FILTER (WHERE type IN ('failed', 'hard_fail', 'spam')) AS failed_at,
-              count(*) FILTER (WHERE type = 'opened')::int AS opens,
-              count(*) FILTER (WHERE type = 'clicked')::int AS clicks
-         FROM ${NEW_EVENTS_TABLE}
-        GROUP BY execution_id, contact_id
+       SELECT s.execution_id, s.contact_id, t.offer_id, s.email, s.rank,
+              ${AT_COLUMNS.map(at).join(",\n              ")},
+              s.opens, s.clicks
+         FROM ${SUMS_TABLE} s JOIN tracking t ON t.execution_id = s.execution_id
      ), updated AS (
        UPDATE offer_history h SET
          state = CASE WHEN g.rank > array_position(${RANKS}, h.state)
