@@ -1,6 +1,6 @@
 import type pg from "pg";
 
-// Reads contact_engagement (maintained by the event import, import/engagement.ts).
+// Reads contact_engagement (maintained by the apply step, apply/engagement.ts).
 
 export interface ContactEngagement {
   channelId: string;
