@@ -1,4 +1,5 @@
 export { createPrismaClient, type DatabaseOptions } from "./client.ts";
+export { withConnection } from "./connection.ts";
 export {
   type CopyOptions,
   type CopyRow,

@@ -1,3 +1,4 @@
+import { withConnection } from "@luxrelay/db";
 import type pg from "pg";
 import type { InboundDeps } from "../import/types.ts";
 import { EventSums } from "./aggregate.ts";
@@ -99,16 +100,9 @@ export async function publishWhile<T>(
   pending: PendingSums,
   sum: () => Promise<T>,
 ): Promise<T> {
-  const publishing = (async () => {
-    const client = await deps.pool.connect();
-    try {
-      await publishAhead(client, deps, channelId, pending);
-    } catch (error) {
-      client.release(error instanceof Error ? error : true);
-      throw error;
-    }
-    client.release();
-  })();
+  const publishing = withConnection(deps.pool, (client) =>
+    publishAhead(client, deps, channelId, pending),
+  );
   // Both settle before either's failure leaves.
   const [published, summed] = await Promise.allSettled([publishing, sum()]);
   if (published.status === "rejected") throw published.reason;
@@ -199,18 +193,12 @@ export function phaseClock(): { phases: Record<string, number>; lap: Lap } {
  */
 export async function publishNewEvents(deps: InboundDeps, channelId: string): Promise<number> {
   const started = performance.now();
-  const client = await deps.pool.connect();
-  let published = 0;
-  try {
+  const published = await withConnection(deps.pool, async (client) => {
     const pending = await beginReading(client, deps, channelId);
     await publishAhead(client, deps, channelId, pending);
-    published = pending.published;
     await advanceEventCursor(client, channelId, "published_id", String(pending.streamMark));
-  } catch (error) {
-    client.release(error instanceof Error ? error : true);
-    throw error;
-  }
-  client.release();
+    return pending.published;
+  });
   const ms = Math.round(performance.now() - started);
   deps.logger.info({ channelId, published, ms, publishMs: ms }, "new events published");
   return published;
@@ -230,9 +218,8 @@ export async function applyNewEvents(
 ): Promise<ApplyResult> {
   const started = performance.now();
   const { phases, lap } = phaseClock();
-  const client = await deps.pool.connect();
   const result: ApplyResult = { applied: 0, published: 0 };
-  try {
+  await withConnection(deps.pool, async (client) => {
     for (;;) {
       const pending = await beginReading(client, deps, channelId, batchEvents);
       const read = await publishWhile(deps, channelId, pending, () =>
@@ -246,11 +233,7 @@ export async function applyNewEvents(
         if (read < batchEvents) break;
       }
     }
-  } catch (error) {
-    client.release(error instanceof Error ? error : true);
-    throw error;
-  }
-  client.release();
+  });
   deps.logger.info(
     { channelId, ...result, ms: Math.round(performance.now() - started), ...phases },
     "new events applied",

@@ -1,3 +1,4 @@
+import { withConnection } from "@luxrelay/db";
 import type { InboundDeps } from "../import/types.ts";
 import {
   APPLY_BATCH_EVENTS,
@@ -45,8 +46,7 @@ export function applyInBackground(
 
   /** Reads what was committed since the last read; writes the sums when they are many. */
   async function readCommitted(): Promise<void> {
-    const client = await deps.pool.connect();
-    try {
+    await withConnection(deps.pool, async (client) => {
       for (;;) {
         const reading = pending ?? (await beginReading(client, deps, channelId, batchEvents));
         pending = reading;
@@ -56,11 +56,7 @@ export function applyInBackground(
         // A full batch: write it, then read on (the batch's limit may have left events unread).
         await write(client, reading);
       }
-    } catch (error) {
-      client.release(error instanceof Error ? error : true);
-      throw error;
-    }
-    client.release();
+    });
   }
 
   async function write(client: Parameters<typeof writeSums>[0], sums: PendingSums) {
@@ -100,16 +96,8 @@ export function applyInBackground(
       nudge();
       while (running !== null) await running;
       if (failure !== null) throw failure.error;
-      if (pending !== null) {
-        const client = await deps.pool.connect();
-        try {
-          await write(client, pending);
-        } catch (error) {
-          client.release(error instanceof Error ? error : true);
-          throw error;
-        }
-        client.release();
-      }
+      const last = pending;
+      if (last !== null) await withConnection(deps.pool, (client) => write(client, last));
       deps.logger.info(
         { channelId, ...result, ms: Math.round(performance.now() - started), ...phases },
         "new events applied",

@@ -1,3 +1,4 @@
+import { withConnection } from "@luxrelay/db";
 import type { ReportKind } from "@luxrelay/luxsci";
 import type pg from "pg";
 import { copyStagedEvents } from "./copy-stage.ts";
@@ -129,7 +130,6 @@ export async function importReportRows(
   createWallClock(input.timezone); // an unknown zone fails here, before a connection is taken
   const started = performance.now();
   const tally = new Tally(input.source);
-  const client = await deps.pool.connect();
   let inserted = 0;
   // Milliseconds per phase, logged: where an import's time goes.
   const phases: Record<string, number> = {};
@@ -139,7 +139,9 @@ export async function importReportRows(
     phases[phase] = Math.round(now - mark);
     mark = now;
   };
-  try {
+  // On a failure withConnection closes the connection: that aborts the transaction and drops
+  // the temp tables, whatever state the failure left them in.
+  await withConnection(deps.pool, async (client) => {
     await client.query("BEGIN");
     // JIT compiling costs more than it saves on these one-pass statements (PostgreSQL turns
     // it on from the staging table's row estimate). The COMMIT waits for its WAL to be flushed,
@@ -161,13 +163,7 @@ export async function importReportRows(
     lap("insertMs");
     await client.query("COMMIT");
     lap("commitMs");
-  } catch (error) {
-    // Closing the connection aborts any open transaction and drops its temp tables, whatever
-    // state the failure left it in; a ROLLBACK on a broken connection would only hide the error.
-    client.release(error instanceof Error ? error : true);
-    throw error;
-  }
-  client.release();
+  });
 
   const result: ImportResult = {
     offered: tally.offered,
