@@ -13,3 +13,12 @@ export function parsePayload<T>(schema: Schema<T>, job: Job): T {
   }
   return parsed.data;
 }
+
+/**
+ * For a send handler: renews the job's lock for the call to come and says whether this run
+ * still holds it (false once it lapsed: the job may be running again elsewhere).
+ */
+export function lockRenewer(job: Job, token: string | undefined, lockMs: number) {
+  return async (): Promise<boolean> =>
+    token !== undefined && (await job.extendLock(token, lockMs)) === 1;
+}

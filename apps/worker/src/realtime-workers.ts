@@ -4,7 +4,7 @@ import type { Logger } from "@luxrelay/logger";
 import { LuxSciRateLimitError } from "@luxrelay/luxsci";
 import { type OutboundDeps, RealtimeSender } from "@luxrelay/outbound";
 import { Worker } from "bullmq";
-import { parsePayload } from "./payload.ts";
+import { lockRenewer, parsePayload } from "./payload.ts";
 
 // The `realtime` role (DESIGN "Realtime sends"): many realtime jobs held at once, each waiting
 // in the micro-batcher for its group's POST. A 429 pauses the queue for its Retry-After and
@@ -27,8 +27,7 @@ export async function startRealtimeWorkers(deps: OutboundDeps, config: Config, l
         return await sender.send(
           parsePayload(ZRealtimePayload, job),
           new Date(job.timestamp),
-          async () =>
-            token !== undefined && (await job.extendLock(token, config.worker.lockMs)) === 1,
+          lockRenewer(job, token, config.worker.lockMs),
         );
       } catch (error) {
         if (error instanceof LuxSciRateLimitError) throw Worker.RateLimitError();

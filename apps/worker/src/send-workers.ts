@@ -16,7 +16,7 @@ import {
 } from "@luxrelay/outbound";
 import { DelayedError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { parsePayload } from "./payload.ts";
+import { lockRenewer, parsePayload } from "./payload.ts";
 
 // The `send` role (DESIGN "Outbound"): plan, send and finalize workers. Each processor parses
 // its payload at the door and calls one service function; BullMQ specifics (rate limit,
@@ -68,9 +68,7 @@ export async function startSendWorkers(
           return new DelayedError();
         },
         channelWait,
-        async ownsLock() {
-          return token !== undefined && (await job.extendLock(token, config.worker.lockMs)) === 1;
-        },
+        ownsLock: lockRenewer(job, token, config.worker.lockMs),
       };
       return sendBatch(deps, parsePayload(ZSendBatchPayload, job), control);
     },

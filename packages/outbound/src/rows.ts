@@ -1,4 +1,5 @@
 import type { Channel, ContentVariant, Execution, Offer } from "@luxrelay/db";
+import { UnrecoverableError } from "bullmq";
 import type pg from "pg";
 
 // The rows the worker's hot paths read (plan, send, finalize), with plain pg rather than
@@ -73,13 +74,14 @@ export type VariantRow = Pick<
   "id" | "key" | "subject" | "html" | "text" | "position"
 >;
 
+/** A channel row; a missing one is unrecoverable for the job that names it. */
 export async function loadChannel(db: pg.Pool | pg.ClientBase, id: string): Promise<Channel> {
   const result = await db.query<Channel>(
     `SELECT ${columns<Channel>("c", CHANNEL_FIELDS)} FROM channel c WHERE c.id = $1`,
     [id],
   );
   const channel = result.rows[0];
-  if (!channel) throw new Error(`channel ${id} not found`);
+  if (!channel) throw new UnrecoverableError(`channel ${id} not found`);
   return channel;
 }
 
@@ -94,7 +96,7 @@ export async function loadExecution(
   return result.rows[0] ?? null;
 }
 
-/** An offer with its content variants (by position). */
+/** An offer with its content variants (by position); a missing one is unrecoverable. */
 export async function loadOffer(
   db: pg.Pool | pg.ClientBase,
   id: number,
@@ -112,6 +114,6 @@ export async function loadOffer(
     ),
   ]);
   const row = offer.rows[0];
-  if (!row) throw new Error(`offer ${id} not found`);
+  if (!row) throw new UnrecoverableError(`offer ${id} not found`);
   return { ...row, variants: variants.rows };
 }

@@ -1,3 +1,4 @@
+import type { Channel } from "@luxrelay/db";
 import type { TRealtimePayload } from "@luxrelay/jobs";
 import { LuxSciRateLimitError } from "@luxrelay/luxsci";
 import { UnrecoverableError } from "bullmq";
@@ -13,6 +14,7 @@ import {
   variantChooser,
   ZVariantRule,
 } from "../plan/variants.ts";
+import { loadChannel, loadOffer } from "../rows.ts";
 import { buildMessages, markRecipientsSent, templateInputOf } from "../send/messages.ts";
 import { findAlreadySent } from "../send/reconcile.ts";
 import { withTransaction } from "../tx.ts";
@@ -51,8 +53,6 @@ interface OfferContext {
 
 const CACHE_MS = 10_000;
 
-type ChannelRow = NonNullable<Awaited<ReturnType<OutboundDeps["prisma"]["channel"]["findUnique"]>>>;
-
 export interface RealtimeSenderOptions {
   flushMs: number;
   maxBatch: number;
@@ -63,7 +63,7 @@ export interface RealtimeSenderOptions {
 export class RealtimeSender {
   private readonly offers = new Map<number, OfferContext>();
   private readonly executions = new Map<string, number>();
-  private readonly channels = new Map<string, { row: ChannelRow; loadedAt: number }>();
+  private readonly channels = new Map<string, { row: Channel; loadedAt: number }>();
   private readonly batcher: MicroBatcher<Pending, RealtimeResult>;
 
   constructor(
@@ -77,11 +77,10 @@ export class RealtimeSender {
     });
   }
 
-  private async channel(channelId: string): Promise<ChannelRow> {
+  private async channel(channelId: string): Promise<Channel> {
     const cached = this.channels.get(channelId);
     if (cached && Date.now() - cached.loadedAt < CACHE_MS) return cached.row;
-    const row = await this.deps.prisma.channel.findUnique({ where: { id: channelId } });
-    if (!row) throw new UnrecoverableError(`channel ${channelId} not found`);
+    const row = await loadChannel(this.deps.pool, channelId);
     this.channels.set(channelId, { row, loadedAt: Date.now() });
     return row;
   }
@@ -89,11 +88,7 @@ export class RealtimeSender {
   private async offer(offerId: number): Promise<OfferContext> {
     const cached = this.offers.get(offerId);
     if (cached && Date.now() - cached.loadedAt < CACHE_MS) return cached;
-    const offer = await this.deps.prisma.offer.findUnique({
-      where: { id: offerId },
-      include: { variants: true },
-    });
-    if (!offer) throw new UnrecoverableError(`offer ${offerId} not found`);
+    const offer = await loadOffer(this.deps.pool, offerId);
     if (offer.variants.length === 0)
       throw new UnrecoverableError(`offer ${offerId} has no content variants`);
     const variants = compileVariants(offer.variants);
@@ -281,7 +276,7 @@ export class RealtimeSender {
 
   /** chid -> sendmail id for every pending item: found in the sent report, or sent now. */
   private async sendGroup(
-    channel: ChannelRow,
+    channel: Channel,
     offerId: number,
     contentHash: string,
     pending: Pending[],
