@@ -77,6 +77,7 @@ async function planOnce(): Promise<PlanFigures & { executionId: number }> {
     process.execPath,
     [
       "--expose-gc",
+      // Extra node flags for a look inside, e.g. PLAN_NODE_FLAGS="--trace-gc" or "--cpu-prof".
       ...(process.env.PLAN_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
       "--import",
       "tsx",
