@@ -37,7 +37,8 @@ import { writeBenchmarkSection } from "./report.ts";
 // a stand-in LuxSci client that serves pages built before the clock starts.
 // Timed: until every event is stored, applied (offer history, suppression, engagement) and on
 // the events stream; not the writing of the files or the building of the pages.
-// npx tsx bench/import.ts --events 1000000
+// npx tsx bench/import.ts --events 1000000 (BENCH_KEEP_DB=1 keeps each path's database and
+// prints its URL, to look at plans afterwards; drop it by hand)
 
 const { values } = parseArgs({
   options: {
@@ -259,7 +260,7 @@ const PHASES = [
   ["stageMs", "parse+COPY"],
   ["lockMs", "wait for the channel's lock"],
   ["insertMs", "email_event"],
-  ["readMs", "apply: publish to the stream beside reading back and summing"],
+  ["readMs", "apply: read, sum and publish to the stream"],
   ["offerHistoryMs", "offer history"],
   ["suppressionMs", "suppression"],
   ["engagementMs", "engagement"],
@@ -360,7 +361,8 @@ async function runPath(
     await queues.connection.del(eventsStreamKey(queues.prefix));
     await queues.cleanup();
     await pool.end();
-    await db.drop();
+    if (process.env.BENCH_KEEP_DB) console.log("kept", db.url);
+    else await db.drop();
   }
 }
 

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { isoUtc } from "../src/apply/publish.ts";
 import { copyLine } from "../src/import/copy-stage.ts";
 import { createWallClock, parseChid, parseWallTime } from "../src/import/index.ts";
 import { mapReportRow } from "../src/import/map-row.ts";
 
-// Pure parts of the import: report dates, zones, chids, row mapping, COPY escaping.
+// Pure parts of the import: report dates, zones, chids, row mapping, COPY escaping, and the
+// events stream's times.
 
 const CHANNEL = "21f174d0fe8442a9acf096bbd437276c";
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -181,5 +183,18 @@ describe("copyLine", () => {
         null,
       ]),
     ).toBe("SM1\tclicked\t1\t\\N\t7\t3\tc\\\\1\tchid\ta\\tb\tline\\nbreak\\r\t\\N\t\\N\t\\N\n");
+  });
+});
+
+describe("isoUtc", () => {
+  it("writes what toISOString writes, across days, before 1970 and at the edges of a second", () => {
+    const instants = [0, -1, 999, 1000, 86_399_999, 86_400_000, -86_400_001, 1_793_500_000_003];
+    // A deterministic spread over 1900-2100, in runs of the same day as the stream sees them.
+    let ms = Date.UTC(1900, 0, 1);
+    while (ms < Date.UTC(2100, 0, 1)) {
+      instants.push(ms, ms + 7, ms + 61_010);
+      ms += 997_003_211;
+    }
+    for (const instant of instants) expect(isoUtc(instant)).toBe(new Date(instant).toISOString());
   });
 });

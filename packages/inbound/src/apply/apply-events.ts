@@ -5,14 +5,15 @@ import { EventSums } from "./aggregate.ts";
 import { advanceEventCursor, readEventCursor } from "./cursor.ts";
 import { applyEngagement } from "./engagement.ts";
 import { applyOfferHistory } from "./offer-history.ts";
-import { publishStoredEvents, readStreamMark } from "./publish.ts";
-import { readStoredEvents } from "./read-events.ts";
+import { readStreamMark, StreamPublisher } from "./publish.ts";
+import { readOfferIds, readStoredEvents } from "./read-events.ts";
 import { applySuppressions } from "./suppression.ts";
 
 // Seed 000 inbound steps 8-9 and the events stream, after the import (steps 6-7) has stored
-// new events. The channel's events past the stream's mark go to the events stream (publish.ts,
-// exactly once by that mark); those past its cursor (event_cursor.applied_id) are read, in id
-// order, into sums per recipient, address and suppression (aggregate.ts); then one transaction
+// new events. One read, in id order, takes the channel's new events: those past the stream's
+// mark go to the events stream (publish.ts, exactly once by that mark); those past its cursor
+// (event_cursor.applied_id) into sums per recipient, address and suppression (aggregate.ts),
+// the stream's batches going to Redis while Node sums and reads on; then one transaction
 // writes the sums to offer_history, suppression and contact_engagement and moves the cursor.
 // Any number of imports can come before: their events are summed together and each derived
 // row is written once (five files or twenty API chunks of a million events: one write per
@@ -69,64 +70,50 @@ export async function beginReading(
   };
 }
 
-/** Adds the channel's events committed since `pending.streamMark` to the events stream. */
-export async function publishAhead(
+/**
+ * One read of the channel's events past `pending.readId` (with `sum`) or past
+ * `pending.streamMark` (without), whichever is lower, at most `limit` of them: each past the
+ * stream's mark goes to the events stream, and with `sum` each past `readId` is summed. So the
+ * stream and the sums take their events from one read. Returns whether every event committed
+ * when the read began was read (fewer than `limit` came).
+ */
+export async function readAhead(
   client: pg.ClientBase,
   deps: InboundDeps,
   channelId: string,
   pending: PendingSums,
-): Promise<void> {
-  for (;;) {
-    const batch = await publishStoredEvents(client, deps.redis, {
-      queuePrefix: deps.queuePrefix,
-      channelId,
-      afterId: pending.streamMark,
-      limit: APPLY_BATCH_EVENTS,
-      fallbackMark: pending.fallbackMark,
-    });
-    pending.published += batch.published;
-    pending.streamMark = batch.lastId;
-    if (batch.read < APPLY_BATCH_EVENTS) return;
-  }
-}
-
-/**
- * publishAhead on a connection of its own while `sum` runs: the stream is mostly Redis's work
- * and PostgreSQL's rendering, the sums mostly Node's, so the two overlap.
- */
-export async function publishWhile<T>(
-  deps: InboundDeps,
-  channelId: string,
-  pending: PendingSums,
-  sum: () => Promise<T>,
-): Promise<T> {
-  const publishing = withConnection(deps.pool, (client) =>
-    publishAhead(client, deps, channelId, pending),
-  );
-  // Both settle before either's failure leaves.
-  const [published, summed] = await Promise.allSettled([publishing, sum()]);
-  if (published.status === "rejected") throw published.reason;
-  if (summed.status === "rejected") throw summed.reason;
-  return summed.value;
-}
-
-/**
- * Sums the channel's events after `pending.readId` (at most `pending.batchEvents` less those
- * summed already). Returns how many were read.
- */
-export async function sumAhead(
-  client: pg.ClientBase,
-  channelId: string,
-  pending: PendingSums,
-): Promise<number> {
+  sum: boolean,
+): Promise<boolean> {
+  const from = sum ? Math.min(pending.readId, pending.streamMark) : pending.streamMark;
+  const limit = sum ? Math.max(pending.batchEvents - pending.sums.events, 0) : APPLY_BATCH_EVENTS;
+  if (limit === 0) return false;
+  const offerIds = await readOfferIds(client, channelId);
+  const stream = new StreamPublisher(deps.redis, {
+    queuePrefix: deps.queuePrefix,
+    channelId,
+    afterId: pending.streamMark,
+    fallbackMark: pending.fallbackMark,
+  });
   let read = 0;
-  const limit = Math.max(pending.batchEvents - pending.sums.events, 0);
-  for await (const events of readStoredEvents(client, channelId, pending.readId, limit)) {
-    for (const event of events) pending.sums.add(event);
-    read += events.length;
-    pending.readId = events[events.length - 1]?.id ?? pending.readId;
+  try {
+    for await (const events of readStoredEvents(client, channelId, from, limit)) {
+      for (const event of events) {
+        if (sum && event.id > pending.readId) pending.sums.add(event);
+        const sending = stream.add(event, offerIds.get(event.executionId ?? -1));
+        if (sending) await sending;
+      }
+      read += events.length;
+      if (sum) pending.readId = Math.max(pending.readId, events[events.length - 1]?.id ?? 0);
+    }
+  } catch (error) {
+    // The batches sent settle before the error leaves (the next apply starts from the mark).
+    await stream.settle();
+    throw error;
   }
-  return read;
+  await stream.finish();
+  pending.published += stream.published;
+  pending.streamMark = stream.lastId;
+  return read < limit;
 }
 
 /**
@@ -195,7 +182,9 @@ export async function publishNewEvents(deps: InboundDeps, channelId: string): Pr
   const started = performance.now();
   const published = await withConnection(deps.pool, async (client) => {
     const pending = await beginReading(client, deps, channelId);
-    await publishAhead(client, deps, channelId, pending);
+    while (!(await readAhead(client, deps, channelId, pending, false))) {
+      // A full read: more may be committed past it.
+    }
     await advanceEventCursor(client, channelId, "published_id", String(pending.streamMark));
     return pending.published;
   });
@@ -222,15 +211,13 @@ export async function applyNewEvents(
   await withConnection(deps.pool, async (client) => {
     for (;;) {
       const pending = await beginReading(client, deps, channelId, batchEvents);
-      const read = await publishWhile(deps, channelId, pending, () =>
-        sumAhead(client, channelId, pending),
-      );
+      const exhausted = await readAhead(client, deps, channelId, pending, true);
       lap("readMs");
       const written = await writeSums(client, channelId, pending, lap);
       result.published += pending.published;
       if (written) {
         result.applied += pending.sums.events;
-        if (read < batchEvents) break;
+        if (exhausted) break;
       }
     }
   });

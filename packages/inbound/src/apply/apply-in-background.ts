@@ -7,8 +7,7 @@ import {
   beginReading,
   type PendingSums,
   phaseClock,
-  publishWhile,
-  sumAhead,
+  readAhead,
   writeSums,
 } from "./apply-events.ts";
 
@@ -50,9 +49,9 @@ export function applyInBackground(
       for (;;) {
         const reading = pending ?? (await beginReading(client, deps, channelId, batchEvents));
         pending = reading;
-        await publishWhile(deps, channelId, reading, () => sumAhead(client, channelId, reading));
+        const exhausted = await readAhead(client, deps, channelId, reading, true);
         lap("readMs");
-        if (reading.sums.events < reading.batchEvents) break;
+        if (exhausted) break;
         // A full batch: write it, then read on (the batch's limit may have left events unread).
         await write(client, reading);
       }

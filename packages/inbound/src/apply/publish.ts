@@ -1,6 +1,5 @@
 import type { Redis } from "ioredis";
-import type pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
+import type { StoredEvent } from "./read-events.ts";
 
 // DESIGN "Inbound state sync": events also go to a stream so that downstream workflows can
 // react. One Redis Stream per deployment; payload fields: packages/inbound/README.md "Events
@@ -13,12 +12,12 @@ import { to as copyTo } from "pg-copy-streams";
 // copy, moved after the batches: where the mark starts again if Redis lost it.
 //
 // Speed: a client-side XADD per event costs ~20 µs in ioredis here (measured), a million
-// events 20 s. So PostgreSQL renders each event's values as a JSON array and sends them by
-// binary COPY (no escaping to undo), Node only frames them into batches of bytes, and a Lua
-// script XADDs a batch inside Redis, a few batches sent ahead while the next are read. Field
-// names live in the script and the stream is trimmed once per batch. Building the entries in
-// Node instead cost it ~5 µs per event; Redis itself spends ~7 µs per XADD of these entries
-// (bench machine), a million events ~7 s of its one core.
+// events 20 s. So Node writes each event's values as a JSON array into a batch, from the read
+// that also sums them (apply-events.ts), and a Lua script XADDs a batch inside Redis, a few
+// batches sent ahead while the next are read. Field names live in the script and the stream
+// is trimmed once per batch. (PostgreSQL rendering the JSON, as before, cost it ~12 µs per
+// event, to_char mostly: more than Node's ~2 µs.) Redis itself spends ~8-10 µs per XADD of
+// these entries (bench machine), a million events 8-10 s of its one core.
 
 /** Name of the events stream under the queue prefix: `${queuePrefix}:events`. */
 export const EVENTS_STREAM = "events";
@@ -90,12 +89,6 @@ end
 if failure then return failure end
 return added`;
 
-// One stream entry's values as a JSON array, rendered by PostgreSQL (strings only: cjson's
-// null would not be a valid XADD argument). url only on clicks. offer_id from tracking.
-const ENTRY_VALUES = `e.id::text, e.type::text, COALESCE(e.execution_id::text, ''),
-  COALESCE(t.offer_id::text, ''), COALESCE(e.contact_id, ''), COALESCE(e.email, ''),
-  e.sendmail_id, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
 /** Where a channel's stream starts again: its mark in Redis, else the cursor's copy. */
 export async function readStreamMark(
   redis: Redis,
@@ -106,125 +99,118 @@ export async function readStreamMark(
   return (await redis.get(eventsMarkKey(queuePrefix, channelId))) ?? fallback;
 }
 
-// Binary COPY framing: an 11-byte signature, flags and extension length, then per row a field
-// count (int16) and each field as a length (int32) and its bytes; -1 as field count ends it.
-const BINARY_HEADER_BYTES = 19;
-const OPEN = Buffer.from("[");
-const COMMA = Buffer.from(",");
-const CLOSE = Buffer.from("]");
+let isoDay = Number.NaN;
+let isoDayPrefix = "";
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 
 /**
- * Adds the channel's events with ids above `afterId` (at most `limit`, in id order) to the
- * events stream; the script skips those at or below the channel's mark. `fallbackMark` is the
- * mark to assume if Redis has none (the cursor's published_id). Returns how many were read,
- * how many added and the last id read (`afterId` when none).
+ * `new Date(ms).toISOString()`, ~8 times faster (that costs ~2 µs here, most of an entry's
+ * making): events come in runs of the same day, whose "YYYY-MM-DDT" is kept.
  */
-export async function publishStoredEvents(
-  client: pg.ClientBase,
-  redis: Redis,
-  options: {
-    queuePrefix: string;
-    channelId: string;
-    afterId: number;
-    limit: number;
-    fallbackMark: string;
-  },
-): Promise<{ read: number; published: number; lastId: number }> {
-  const { queuePrefix, channelId, afterId, limit } = options;
-  // COPY takes no parameters: the channel id is quoted as a literal, the numbers checked.
-  if (!Number.isSafeInteger(afterId) || !Number.isSafeInteger(limit)) {
-    throw new RangeError(`bad event range: after ${afterId}, limit ${limit}`);
+export function isoUtc(ms: number): string {
+  const day = Math.floor(ms / 86_400_000);
+  if (day !== isoDay) {
+    isoDay = day;
+    isoDayPrefix = new Date(day * 86_400_000).toISOString().slice(0, 11);
   }
-  const stream = client.query(
-    copyTo(`COPY (
-      SELECT e.id, (CASE WHEN e.type = 'clicked'
-                         THEN json_build_array(${ENTRY_VALUES}, COALESCE(e.url, ''))
-                         ELSE json_build_array(${ENTRY_VALUES}) END)::text
-        FROM email_event e LEFT JOIN tracking t ON t.execution_id = e.execution_id
-       WHERE e.channel_id = ${client.escapeLiteral(channelId)} AND e.id > ${afterId}
-       ORDER BY e.id LIMIT ${limit}) TO STDOUT (FORMAT binary)`),
-  );
-  const script = [
-    2,
-    eventsStreamKey(queuePrefix),
-    eventsMarkKey(queuePrefix, channelId),
-    String(EVENTS_STREAM_MAXLEN),
-    channelId,
-    options.fallbackMark,
-  ] as const;
-  let read = 0;
-  let published = 0;
-  let lastId = afterId;
-  let batchStart = afterId;
-  let parts: Buffer[] = [];
-  let inBatch = 0;
+  const inDay = ms - day * 86_400_000;
+  const seconds = Math.floor(inDay / 1000);
+  const milli = inDay - seconds * 1000;
+  const fraction = milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : `${milli}`;
+  return `${isoDayPrefix}${pad2(Math.floor(seconds / 3600))}:${pad2(Math.floor(seconds / 60) % 60)}:${pad2(seconds % 60)}.${fraction}Z`;
+}
+
+/** One stream entry's values as script input: [id, type, executionId, offerId, ...]. */
+function entryJson(event: StoredEvent, offerId: number | undefined): string {
+  const values = `"${event.id}","${event.type}","${event.executionId ?? ""}","${offerId ?? ""}",${JSON.stringify(event.contactId ?? "")},${JSON.stringify(event.email ?? "")},${JSON.stringify(event.sendmailId)},"${isoUtc(event.occurredMs)}"`;
+  return event.type === "clicked"
+    ? `[${values},${JSON.stringify(event.url ?? "")}]`
+    : `[${values}]`;
+}
+
+/**
+ * Adds events to the events stream in batches of PUBLISH_BATCH, a few sent ahead, for one
+ * channel from one starting point: add() each event read (in id order), then finish(). Events
+ * at or below the channel's mark are skipped by the script (and those at or below `afterId`
+ * here).
+ */
+export class StreamPublisher {
+  /** Entries added to the stream (not those the script found there already). */
+  published = 0;
+  /** The last id passed to add(): once finish() returns, the stream has every event up to it. */
+  lastId: number;
+  private readonly script: readonly [number, string, string, string, string, string];
+  private batchStart: number;
+  private batch = "";
+  private inBatch = 0;
   // Batches sent and not yet done, oldest first: Redis runs them in order (one connection).
-  const sent: Promise<void>[] = [];
-  let failure: { error: unknown } | null = null;
-  const send = async () => {
-    if (inBatch > 0) {
-      parts.push(CLOSE);
-      const batch = Buffer.concat(parts);
-      parts = [];
-      inBatch = 0;
-      const previousLast = String(batchStart);
-      batchStart = lastId;
-      const done = redis
-        .eval(XADD_BATCH_SCRIPT, ...script, previousLast, batch)
+  private readonly sent: Promise<void>[] = [];
+  private failure: { error: unknown } | null = null;
+
+  constructor(
+    private readonly redis: Redis,
+    options: { queuePrefix: string; channelId: string; afterId: number; fallbackMark: string },
+  ) {
+    this.script = [
+      2,
+      eventsStreamKey(options.queuePrefix),
+      eventsMarkKey(options.queuePrefix, options.channelId),
+      String(EVENTS_STREAM_MAXLEN),
+      options.channelId,
+      options.fallbackMark,
+    ];
+    this.lastId = options.afterId;
+    this.batchStart = options.afterId;
+  }
+
+  /**
+   * Adds one event (ids in increasing order); returns a promise to wait for when enough
+   * batches are under way already (or one failed).
+   */
+  add(event: StoredEvent, offerId: number | undefined): Promise<void> | undefined {
+    if (event.id <= this.lastId) return undefined;
+    this.batch +=
+      this.inBatch === 0 ? `[${entryJson(event, offerId)}` : `,${entryJson(event, offerId)}`;
+    this.inBatch++;
+    this.lastId = event.id;
+    return this.inBatch >= PUBLISH_BATCH ? this.send() : undefined;
+  }
+
+  /** Sends the rest and waits for every batch; throws the first failure. */
+  async finish(): Promise<void> {
+    try {
+      await this.send();
+    } finally {
+      // Every batch sent settles before an error leaves (their failures are caught below).
+      await this.settle();
+    }
+    if (this.failure !== null) throw this.failure.error;
+  }
+
+  /** Waits for the batches sent (never throws: their failures are kept for finish). */
+  async settle(): Promise<void> {
+    await Promise.all(this.sent);
+  }
+
+  private async send(): Promise<void> {
+    if (this.inBatch > 0) {
+      const batch = `${this.batch}]`;
+      this.batch = "";
+      this.inBatch = 0;
+      const previousLast = String(this.batchStart);
+      this.batchStart = this.lastId;
+      const done = this.redis
+        .eval(XADD_BATCH_SCRIPT, ...this.script, previousLast, batch)
         .then((added) => {
-          published += Number(added);
+          this.published += Number(added);
         })
         .catch((error: unknown) => {
-          failure ??= { error };
+          this.failure ??= { error };
         });
-      sent.push(done);
+      this.sent.push(done);
     }
-    // PostgreSQL renders the next batches while Redis works through these.
-    while (sent.length > MAX_BATCHES_SENT) await sent.shift();
-    if (failure !== null) throw failure.error;
-  };
-  try {
-    let pending: Buffer | null = null;
-    let skipHeader = true;
-    for await (const data of stream as AsyncIterable<Buffer>) {
-      const chunk: Buffer = pending === null ? data : Buffer.concat([pending, data]);
-      pending = null;
-      let at = 0;
-      if (skipHeader) {
-        if (chunk.length < BINARY_HEADER_BYTES) {
-          pending = chunk;
-          continue;
-        }
-        at = BINARY_HEADER_BYTES;
-        skipHeader = false;
-      }
-      for (;;) {
-        // A row: int16 2, int32 8, int64 id, int32 n, n bytes of JSON.
-        if (chunk.length - at < 2) break;
-        if (chunk.readInt16BE(at) === -1) {
-          at = chunk.length;
-          break;
-        }
-        if (chunk.length - at < 18) break;
-        const length = chunk.readInt32BE(at + 14);
-        if (chunk.length - at < 18 + length) break;
-        lastId = Number(chunk.readBigInt64BE(at + 6));
-        parts.push(inBatch === 0 ? OPEN : COMMA, chunk.subarray(at + 18, at + 18 + length));
-        inBatch++;
-        read++;
-        at += 18 + length;
-        // The entries are views of the chunks until send() copies them into one batch.
-        if (inBatch >= PUBLISH_BATCH) await send();
-      }
-      if (at < chunk.length) pending = chunk.subarray(at);
-    }
-    await send();
-    await Promise.all(sent);
-    if (failure !== null) throw (failure as { error: unknown }).error;
-  } catch (error) {
-    // Every batch sent settles before the error leaves (their failures are caught above).
-    await Promise.all(sent);
-    throw error;
+    // PostgreSQL and Node read on while Redis works through these.
+    while (this.sent.length > MAX_BATCHES_SENT) await this.sent.shift();
+    if (this.failure !== null) throw this.failure.error;
   }
-  return { read, published, lastId };
 }
