@@ -260,6 +260,7 @@ const PHASES = [
   ["stageMs", "parse+COPY"],
   ["lockMs", "wait for the channel's lock"],
   ["insertMs", "email_event"],
+  ["applyLockMs", "apply: wait for the channel's apply before"],
   ["readMs", "apply: read, sum and publish to the stream"],
   ["offerHistoryMs", "offer history"],
   ["suppressionMs", "suppression"],
@@ -278,6 +279,7 @@ function phaseCollector(phases: Phases) {
     write(line: string) {
       const entry = JSON.parse(line) as Record<string, unknown>;
       if (PHASE_MESSAGES.has(entry.msg as string)) {
+        if (process.env.BENCH_TRACE) console.error("TRACE", entry.time, entry.msg, entry.kind ?? "", entry.ms, JSON.stringify(Object.fromEntries(Object.entries(entry).filter(([k]) => k.endsWith("Ms")))));
         for (const [name] of PHASES) {
           const ms = entry[name];
           if (typeof ms === "number") phases[name] = (phases[name] ?? 0) + ms;

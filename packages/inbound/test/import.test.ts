@@ -659,4 +659,31 @@ describe("importReportRows", () => {
     ]);
     expect((await streamIds()).length).toBe(before + 15);
   });
+
+  it("takes two applies of a channel at once in turn, each event applied and published once", async () => {
+    const before = (await streamIds()).length;
+    const rows = Array.from({ length: 40 }, (_, i) =>
+      reportRow("sent", {
+        date_sent: `2024-03-10 08:00:${String(i).padStart(2, "0")}`,
+        to: `turn${i}@example.com`,
+        sendmail_id: `SM-TURN${i}`,
+        header1_value: chid(`turn${i}`),
+      }),
+    );
+    await storeRows("sent", rows);
+    const results = await Promise.all([
+      applyNewEvents(deps, CHANNEL, 7),
+      applyNewEvents(deps, CHANNEL, 7),
+    ]);
+    expect(results.reduce((sum, r) => sum + r.applied, 0)).toBe(40);
+    expect(results.reduce((sum, r) => sum + r.published, 0)).toBe(40);
+    const { rows: history } = await pool.query(
+      "SELECT count(*)::int AS n, sum(CASE WHEN state = 'sent' THEN 1 END)::int AS sent FROM offer_history WHERE contact_id LIKE 'turn%'",
+    );
+    expect(history).toEqual([{ n: 40, sent: 40 }]);
+    expect(await getContactEngagement(pool, CHANNEL, "turn7@example.com")).toMatchObject({
+      sent: 1,
+    });
+    expect((await streamIds()).length).toBe(before + 40);
+  });
 });

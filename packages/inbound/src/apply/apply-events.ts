@@ -116,6 +116,10 @@ export async function readAhead(
   return read < limit;
 }
 
+function applyLockKey(channelId: string): string {
+  return `luxrelay:apply:${channelId}`;
+}
+
 /**
  * Writes the sums and moves the cursor, in one transaction. Returns false, writing nothing,
  * when another apply moved the cursor since reading began (its sums hold the same events).
@@ -131,7 +135,7 @@ export async function writeSums(
     await client.query(`SET LOCAL work_mem = '${APPLY_WORK_MEM}'; SET LOCAL jit = off`);
     // One writer per channel at a time, and only of sums read from the cursor it finds.
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
-      `luxrelay:apply:${channelId}`,
+      applyLockKey(channelId),
     ]);
     if (Number((await readEventCursor(client, channelId)).appliedId) !== pending.appliedId) {
       await client.query("ROLLBACK");
@@ -209,6 +213,15 @@ export async function applyNewEvents(
   const { phases, lap } = phaseClock();
   const result: ApplyResult = { applied: 0, published: 0 };
   await withConnection(deps.pool, async (client) => {
+    // The channel's applies take turns from before they read, not only to write: an apply that
+    // started while another was reading would read the same events, then find them applied
+    // and read again (export mode, two files imported moments apart: a million events read
+    // twice). A session lock, re-entrant for writeSums' own; if this fails, withConnection
+    // closes the connection, which releases it.
+    await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [
+      applyLockKey(channelId),
+    ]);
+    lap("applyLockMs");
     for (;;) {
       const pending = await beginReading(client, deps, channelId, batchEvents);
       const exhausted = await readAhead(client, deps, channelId, pending, true);
@@ -220,6 +233,9 @@ export async function applyNewEvents(
         if (exhausted) break;
       }
     }
+    await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [
+      applyLockKey(channelId),
+    ]);
   });
   deps.logger.info(
     { channelId, ...result, ms: Math.round(performance.now() - started), ...phases },
