@@ -38,7 +38,8 @@ import { writeBenchmarkSection } from "./report.ts";
 // Timed: until every event is stored, applied (offer history, suppression, engagement) and on
 // the events stream; not the writing of the files or the building of the pages.
 // npx tsx bench/import.ts --events 1000000 (BENCH_KEEP_DB=1 keeps each path's database and
-// prints its URL, to look at plans afterwards; drop it by hand)
+// prints its URL, to look at plans afterwards; drop it by hand. BENCH_TRACE=1 prints each
+// import and apply to stderr as it ends, with its phases: the timeline of a run.)
 
 const { values } = parseArgs({
   options: {
@@ -279,7 +280,17 @@ function phaseCollector(phases: Phases) {
     write(line: string) {
       const entry = JSON.parse(line) as Record<string, unknown>;
       if (PHASE_MESSAGES.has(entry.msg as string)) {
-        if (process.env.BENCH_TRACE) console.error("TRACE", entry.time, entry.msg, entry.kind ?? "", entry.ms, JSON.stringify(Object.fromEntries(Object.entries(entry).filter(([k]) => k.endsWith("Ms")))));
+        if (process.env.BENCH_TRACE)
+          console.error(
+            "TRACE",
+            entry.time,
+            entry.msg,
+            entry.kind ?? "",
+            entry.ms,
+            JSON.stringify(
+              Object.fromEntries(Object.entries(entry).filter(([k]) => k.endsWith("Ms"))),
+            ),
+          );
         for (const [name] of PHASES) {
           const ms = entry[name];
           if (typeof ms === "number") phases[name] = (phases[name] ?? 0) + ms;
