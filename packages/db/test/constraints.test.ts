@@ -81,6 +81,37 @@ describe("schema constraints", () => {
     expect(await prisma.recipient.count({ where: { executionId } })).toBe(1);
   });
 
+  it("deleting a channel deletes its engagement and keeps its suppressions (a trigger does what foreign keys did)", async () => {
+    const channel = await prisma.channel.create({
+      data: {
+        name: "gone",
+        luxsciUser: "gone@example.com",
+        luxsciToken: "token",
+        luxsciSecretEnc: "v1:a:b:c",
+        fromAddress: "news@example.com",
+      },
+    });
+    const engagement = (id: string) => ({
+      channelId: id,
+      email: "kept@example.com",
+      firstEventAt: new Date(),
+      lastEventAt: new Date(),
+    });
+    await prisma.contactEngagement.createMany({
+      data: [engagement(channel.id), engagement(channelId)],
+    });
+    await prisma.suppression.create({
+      data: { email: "of-a-gone-channel@example.com", source: "hard_fail", channelId: channel.id },
+    });
+    await prisma.channel.delete({ where: { id: channel.id } });
+    expect(await prisma.contactEngagement.count({ where: { channelId: channel.id } })).toBe(0);
+    expect(await prisma.contactEngagement.count({ where: { channelId } })).toBe(1);
+    const suppression = await prisma.suppression.findFirst({
+      where: { email: "of-a-gone-channel@example.com" },
+    });
+    expect(suppression).toMatchObject({ source: "hard_fail", channelId: null });
+  });
+
   it("allows one batch per execution and position", async () => {
     const batch = () =>
       prisma.batch.create({
