@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { peakHour } from "../src/apply/engagement.ts";
 import { isoUtc } from "../src/apply/publish.ts";
 import { copyLine } from "../src/import/copy-stage.ts";
 import { createWallClock, parseChid, parseWallTime } from "../src/import/index.ts";
@@ -196,5 +197,20 @@ describe("isoUtc", () => {
       ms += 997_003_211;
     }
     for (const instant of instants) expect(isoUtc(instant)).toBe(new Date(instant).toISOString());
+  });
+});
+
+describe("peakHour", () => {
+  it("is the earliest most common hour, null with no events", () => {
+    const hours = (cells: Record<number, number>) => {
+      const histogram = new Int32Array(24);
+      for (const [hour, count] of Object.entries(cells)) histogram[Number(hour)] = count;
+      return histogram;
+    };
+    expect(peakHour(hours({ 3: 1, 7: 4, 20: 2 }))).toBe(7);
+    expect(peakHour(hours({ 21: 5, 9: 5, 14: 5 }))).toBe(9);
+    expect(peakHour(hours({ 23: 1 }))).toBe(23);
+    expect(peakHour(hours({}))).toBeNull();
+    expect(peakHour(null)).toBeNull();
   });
 });

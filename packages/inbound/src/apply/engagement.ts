@@ -7,8 +7,9 @@ import type { AddressSums } from "./aggregate.ts";
 // import. Maintained incrementally from new events only: each is summed once (apply/), so
 // adding is exact and no contact's history has to be read back. Hour histograms are int[24]
 // (index 0 = 00:00-00:59 UTC); the peak hour is stored so segments can filter on it.
-// Everything is plain expressions over the 24 cells, computed once per row (a sub-select
-// feeds them to the peak), no lookups per cell: one apply can touch a million addresses.
+// An updated row's merged histogram and peak are plain expressions over the 24 cells,
+// computed once per row (a sub-select feeds them to the peak), no lookups per cell: one apply
+// can touch a million addresses. A new row's peaks come with its sums (peakHour).
 
 const HOURS = Array.from({ length: 24 }, (_, hour) => hour);
 const COUNTERS = [
@@ -28,7 +29,26 @@ const SUMS_COLUMNS = [
   "first_ms",
   "last_ms",
   ...HISTOGRAMS.map((h) => `${h}_hours`),
+  ...HISTOGRAMS.map((h) => `${h}_peak`),
 ];
+
+/**
+ * The earliest most common hour of `hours`, null when it has no event: what withPeak gives in
+ * SQL, here for the rows that are inserted (their histogram is the new one).
+ */
+export function peakHour(hours: Int32Array | null): number | null {
+  if (hours === null) return null;
+  let peak: number | null = null;
+  let top = 0;
+  for (let hour = 0; hour < hours.length; hour++) {
+    const count = hours[hour] ?? 0;
+    if (count > top) {
+      top = count;
+      peak = hour;
+    }
+  }
+  return peak;
+}
 
 /** An Int32Array as a PostgreSQL int[] literal, or null. */
 function intArray(cells: Int32Array | null): string | null {
@@ -53,6 +73,8 @@ function sumsRow(sums: AddressSums): CopyCell[] {
     sums.lastMs,
     intArray(sums.openHours),
     intArray(sums.clickHours),
+    peakHour(sums.openHours),
+    peakHour(sums.clickHours),
   ];
 }
 
@@ -97,7 +119,9 @@ export async function applyEngagement(
       first_ms bigint NOT NULL,
       last_ms bigint NOT NULL,
       open_hours integer[],
-      click_hours integer[]
+      click_hours integer[],
+      open_peak smallint,
+      click_peak smallint
     ) ON COMMIT DROP`);
   const copied = await copyRowsInto(client, SUMS_TABLE, SUMS_COLUMNS, mapRows(addresses));
   if (copied === 0) return 0;
@@ -123,10 +147,9 @@ export async function applyEngagement(
                                      last_event_at, open_hours, open_peak_hour, click_hours,
                                      click_peak_hour, updated_at)
      SELECT $1, g.email, ${COUNTERS.map((n) => `g.${n}`).join(", ")}, g.first_event_at,
-            g.last_event_at, o.hours, o.peak, k.hours, k.peak, now()
+            g.last_event_at, COALESCE(g.open_hours, ${zeros}), g.open_peak,
+            COALESCE(g.click_hours, ${zeros}), g.click_peak, now()
        FROM g
-      CROSS JOIN LATERAL ${withPeak(`COALESCE(g.open_hours, ${zeros})`)} AS o (hours, peak)
-      CROSS JOIN LATERAL ${withPeak(`COALESCE(g.click_hours, ${zeros})`)} AS k (hours, peak)
       WHERE g.email NOT IN (SELECT email FROM updated)`,
     [channelId],
   );
