@@ -1,5 +1,7 @@
+import { tmpdir } from "node:os";
+import { createPrismaClient } from "@luxrelay/db";
 import { createLogger } from "@luxrelay/logger";
-import type { LuxSciCell, ReportKind, ReportRow } from "@luxrelay/luxsci";
+import type { LuxSciCell, LuxSciClient, ReportKind, ReportPage, ReportRow } from "@luxrelay/luxsci";
 import { REPORT_HEADERS } from "@luxrelay/luxsci-sim";
 import {
   createTestDatabase,
@@ -11,8 +13,10 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyInBackground } from "../src/apply/apply-in-background.ts";
 import { applyNewEvents, eventsMarkKey, eventsStreamKey } from "../src/apply/index.ts";
+import type { SyncDeps } from "../src/context.ts";
 import { type InboundDeps, importReportRows } from "../src/import/index.ts";
 import { getContactEngagement } from "../src/metrics/index.ts";
+import { syncChannelByApi } from "../src/sync/api-sync.ts";
 
 // Seed 000 inbound steps 6-9 and 11 against real PostgreSQL and Redis, with report rows in the
 // simulator's exact columns and formats (apps/luxsci-sim reports/headers.ts, rows.ts).
@@ -200,6 +204,10 @@ describe("importReportRows", () => {
       contact_id: "c_1",
       chid: chid("c_1"),
     });
+    // Rows none of which is ours stage nothing: nothing is stored, and they are counted.
+    const none = await importRows("sent", sentRows().slice(3, 5));
+    expect(none).toMatchObject({ offered: 2, inserted: 0, notOurs: 2, rejected: 0 });
+    expect(await events("type = 'sent'")).toHaveLength(3);
   });
 
   it("inserts nothing when the same rows are imported again", async () => {
@@ -685,5 +693,86 @@ describe("importReportRows", () => {
       sent: 1,
     });
     expect((await streamIds()).length).toBe(before + 40);
+  });
+});
+
+describe("API sync", () => {
+  it("fails on a report LuxSci refuses, after storing, applying and passing the watermarks of those before it", async () => {
+    const page = (kind: ReportKind, first: number, rows: ReportRow[]): ReportPage => ({
+      kind,
+      matchesTotal: 15,
+      matchesReturned: rows.length,
+      first,
+      firstRow: first,
+      header: [...REPORT_HEADERS[kind]],
+      rows,
+    });
+    const contacts = Array.from({ length: 15 }, (_, i) => i);
+    const row = (kind: ReportKind, i: number) =>
+      reportRow(kind, {
+        date_sent: `2024-04-01 08:00:${String(i).padStart(2, "0")}`,
+        last_updated: `2024-04-01 09:00:${String(i).padStart(2, "0")}`,
+        to: `api${i}@example.com`,
+        sendmail_id: `SM-API${i}`,
+        header1_value: chid(`api${i}`),
+      });
+    // Pages of 5: sent and delivery take two imports each (PAGES_PER_IMPORT pages apiece).
+    const pages = (kind: ReportKind) =>
+      [0, 5, 10].map((first) =>
+        page(
+          kind,
+          first,
+          contacts.slice(first, first + 5).map((i) => row(kind, i)),
+        ),
+      );
+    const reports: Partial<Record<ReportKind, ReportPage[]>> = {
+      sent: pages("sent"),
+      delivery: pages("delivery"),
+    };
+    const client = {
+      async *iterateReport(kind: ReportKind) {
+        if (kind === "opens") throw new Error("LuxSci refused the opens report");
+        yield* reports[kind] ?? [];
+      },
+      async getSuppressions() {
+        return [];
+      },
+    } as unknown as LuxSciClient;
+    const prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 2 });
+    const syncDeps: SyncDeps = {
+      ...deps,
+      prisma,
+      queues: {} as SyncDeps["queues"],
+      luxsci: () => client,
+      secretKey: Buffer.alloc(32),
+      settings: {
+        stateDir: tmpdir(),
+        fileRetentionDays: 7,
+        maxJobsWaitMs: 0,
+        exportPollMs: 0,
+        overlapMs: 0,
+        intervalSeconds: 300,
+      },
+    };
+    try {
+      await expect(syncChannelByApi(syncDeps, CHANNEL, { pageSize: 5 })).rejects.toThrow(
+        "LuxSci refused the opens report",
+      );
+      const watermarks = await prisma.syncWatermark.findMany({ where: { channelId: CHANNEL } });
+      expect(watermarks.map((w) => w.reportType).sort()).toEqual(["delivery", "sent"]);
+      const stored = await pool.query(
+        "SELECT type::text, count(*)::int AS n FROM email_event WHERE sendmail_id LIKE 'SM-API%' GROUP BY 1 ORDER BY 1",
+      );
+      expect(stored.rows).toEqual([
+        { type: "delivered", n: 15 },
+        { type: "sent", n: 15 },
+      ]);
+      const history = await pool.query(
+        "SELECT state::text, count(*)::int AS n FROM offer_history WHERE contact_id LIKE 'api%' GROUP BY 1",
+      );
+      expect(history.rows).toEqual([{ state: "delivered", n: 15 }]);
+    } finally {
+      await prisma.$disconnect();
+    }
   });
 });

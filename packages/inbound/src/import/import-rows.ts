@@ -150,17 +150,23 @@ export async function importReportRows(
     // WAL writer has flushed nearly all of a large import's WAL by its COMMIT).
     await client.query(`SET LOCAL work_mem = '${IMPORT_WORK_MEM}'; SET LOCAL jit = off`);
     await createStageTable(client);
-    await copyStagedEvents(client, (emit) => stageRows(input, tally, emit));
+    const staged = await copyStagedEvents(client, (emit) => stageRows(input, tally, emit));
     tally.notOurs += await countUntracked(client, input.channelId, tally);
-    const staging = {
-      repeated: await hasRepeatedEvents(client),
-      repeatableKinds: await findRepeatableKinds(client),
-    };
-    lap("stageMs");
-    await lockChannelImports(client, input.channelId);
-    lap("lockMs");
-    inserted = await insertNewEvents(client, input.channelId, staging);
-    lap("insertMs");
+    // Nothing staged (the last, empty read of a report; rows all rejected or not ours): no
+    // need to wait for the channel's lock.
+    if (staged > 0) {
+      const staging = {
+        repeated: await hasRepeatedEvents(client),
+        repeatableKinds: await findRepeatableKinds(client),
+      };
+      lap("stageMs");
+      await lockChannelImports(client, input.channelId);
+      lap("lockMs");
+      inserted = await insertNewEvents(client, input.channelId, staging);
+      lap("insertMs");
+    } else {
+      lap("stageMs");
+    }
     await client.query("COMMIT");
     lap("commitMs");
   });

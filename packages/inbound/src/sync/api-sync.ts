@@ -10,9 +10,9 @@ import { advanceWatermark, queryStart } from "./watermark.ts";
 
 // Seed 000 inbound step 1 in API mode: every report of the channel, page by page (≤ 50,000
 // rows), from its watermark, filtered by the chid header; the watermark moves once the whole
-// report has been read and stored. Two imports are under way at a time: the next pages are
-// fetched, parsed and staged while the rows before are inserted (an import waits for the
-// channel's lock only to insert). Stored events are applied (offer history, suppression,
+// report has been read and stored. Two imports are under way at a time, across reports: the
+// next pages (of this report or the next) are fetched, parsed and staged while the rows before
+// are inserted (an import waits for the channel's lock only to insert). Stored events are applied (offer history, suppression,
 // engagement) and published in the background as the imports go (apply/), and once more at
 // the end for the last of them.
 
@@ -46,18 +46,31 @@ export type SyncProgress = (progress: {
   rows: number;
 }) => Promise<void> | void;
 
+/** Imports under way at a time, across reports: one parses while the other inserts. */
+const IMPORTS_UNDER_WAY = 2;
+
 interface ReportSync {
   deps: SyncDeps;
   client: LuxSciClient;
   channelId: string;
   timezone: string | null;
   applying: BackgroundApply;
+  /** The imports under way (of any report), oldest first. */
+  underWay: Promise<void>[];
   pageSize?: number;
   progress?: SyncProgress;
 }
 
-/** Reads one report from its watermark and stores its events; moves the watermark. */
-async function syncReport(sync: ReportSync, kind: ReportKind): Promise<KindResult> {
+/**
+ * Reads one report from its watermark and starts the imports of its pages; returns once every
+ * page is read, with the report's figures and `stored`, which settles once its imports have
+ * and its watermark has moved. So the next report's pages are read and parsed while this
+ * one's last import inserts.
+ */
+async function syncReport(
+  sync: ReportSync,
+  kind: ReportKind,
+): Promise<{ result: KindResult; stored: Promise<void> }> {
   const { deps, channelId, timezone } = sync;
   const afterDate = await queryStart(deps, channelId, kind, timezone);
   const result: KindResult = { kind, pages: 0, offered: 0, inserted: 0, notOurs: 0, rejected: 0 };
@@ -120,22 +133,21 @@ async function syncReport(sync: ReportSync, kind: ReportKind): Promise<KindResul
   };
 
   // Up to PAGES_PER_IMPORT pages per import (one transaction); the next chunk is started as
-  // soon as this one's pages are all read, and waited for before the one after.
-  const inFlight: Promise<void>[] = [];
-  try {
-    while (!exhausted) {
-      const { read, imported } = importChunk();
-      inFlight.push(imported);
-      await Promise.race([read, imported]);
-      if (inFlight.length === 2) await inFlight.shift();
-    }
-    while (inFlight.length > 0) await inFlight.shift();
-  } catch (error) {
-    await Promise.allSettled(inFlight);
-    throw error;
+  // soon as this one's pages are all read and fewer than IMPORTS_UNDER_WAY are under way.
+  const imports: Promise<void>[] = [];
+  while (!exhausted) {
+    const { read, imported } = importChunk();
+    sync.underWay.push(imported);
+    imports.push(imported);
+    await Promise.race([read, imported]);
+    if (sync.underWay.length >= IMPORTS_UNDER_WAY) await sync.underWay.shift();
   }
-  if (newest) await advanceWatermark(deps, channelId, kind, newest);
-  return result;
+  const stored = Promise.all(imports).then(async () => {
+    if (newest) await advanceWatermark(deps, channelId, kind, newest);
+  });
+  // Awaited by the caller; a failure before then must not count as unhandled.
+  stored.catch(() => undefined);
+  return { result, stored };
 }
 
 export async function syncChannelByApi(
@@ -147,16 +159,31 @@ export async function syncChannelByApi(
   const client = deps.luxsci(channel);
   const applying = applyInBackground(deps, channelId);
   const timezone = channelTimezone(channel);
-  const sync: ReportSync = { deps, client, channelId, timezone, applying, ...options };
+  const sync: ReportSync = {
+    deps,
+    client,
+    channelId,
+    timezone,
+    applying,
+    underWay: [],
+    ...options,
+  };
   const kinds: KindResult[] = [];
+  const stored: Promise<void>[] = [];
   // What was stored is applied even when a later report fails (its suppressions matter); the
-  // failure is thrown after that.
+  // failure is thrown after that, once every import under way has settled.
   let failure: unknown = null;
   try {
-    for (const kind of REPORT_KINDS) kinds.push(await syncReport(sync, kind));
+    for (const kind of REPORT_KINDS) {
+      const report = await syncReport(sync, kind);
+      kinds.push(report.result);
+      stored.push(report.stored);
+    }
+    await Promise.all(stored);
   } catch (error) {
     failure = error;
   }
+  await Promise.allSettled([...sync.underWay, ...stored]);
   const applied = await applying.finish();
   if (failure !== null) throw failure;
   const suppressions = await importLuxSciSuppressions(deps, channelId, client);
