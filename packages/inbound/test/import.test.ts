@@ -13,6 +13,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyInBackground } from "../src/apply/apply-in-background.ts";
 import { applyNewEvents, eventsMarkKey, eventsStreamKey } from "../src/apply/index.ts";
+import { readStoredEvents } from "../src/apply/read-events.ts";
 import type { SyncDeps } from "../src/context.ts";
 import { type InboundDeps, importReportRows } from "../src/import/index.ts";
 import { getContactEngagement } from "../src/metrics/index.ts";
@@ -683,7 +684,8 @@ describe("importReportRows", () => {
       applyNewEvents(deps, CHANNEL, 7),
       applyNewEvents(deps, CHANNEL, 7),
     ]);
-    expect(results.reduce((sum, r) => sum + r.applied, 0)).toBe(40);
+    // In turn: the first to take the channel's apply applies all 40, the other finds none.
+    expect(results.map((r) => r.applied).sort((a, b) => a - b)).toEqual([0, 40]);
     expect(results.reduce((sum, r) => sum + r.published, 0)).toBe(40);
     const { rows: history } = await pool.query(
       "SELECT count(*)::int AS n, sum(CASE WHEN state = 'sent' THEN 1 END)::int AS sent FROM offer_history WHERE contact_id LIKE 'turn%'",
@@ -696,8 +698,35 @@ describe("importReportRows", () => {
   });
 });
 
+describe("reading stored events", () => {
+  it("reads in a transaction of its own, and throws if left mid-COPY so the connection is closed", async () => {
+    const client = await pool.connect();
+    try {
+      let read = 0;
+      for await (const batch of readStoredEvents(client, CHANNEL, 0, 1_000_000)) {
+        read += batch.length;
+        expect(batch.every((e) => e.executionId === null || e.offerId === offerId)).toBe(true);
+      }
+      expect(read).toBeGreaterThan(1);
+      // Its planner settings ended with it, and the connection takes statements again.
+      expect((await client.query("SHOW enable_seqscan")).rows[0].enable_seqscan).toBe("on");
+    } finally {
+      client.release();
+    }
+    const left = await pool.connect();
+    let error: unknown;
+    try {
+      for await (const _ of readStoredEvents(left, CHANNEL, 0, 1_000_000)) break;
+    } catch (e) {
+      error = e;
+    }
+    left.release(true);
+    expect(String(error)).toContain("events read left before its end");
+  });
+});
+
 describe("API sync", () => {
-  it("fails on a report LuxSci refuses, after storing, applying and passing the watermarks of those before it", async () => {
+  it("fails on a report LuxSci stops serving, after storing, applying and passing the watermarks of those before it", async () => {
     const page = (kind: ReportKind, first: number, rows: ReportRow[]): ReportPage => ({
       kind,
       matchesTotal: 15,
@@ -716,7 +745,7 @@ describe("API sync", () => {
         sendmail_id: `SM-API${i}`,
         header1_value: chid(`api${i}`),
       });
-    // Pages of 5: sent and delivery take two imports each (PAGES_PER_IMPORT pages apiece).
+    // Pages of 5, PAGES_PER_IMPORT (2) pages per import.
     const pages = (kind: ReportKind) =>
       [0, 5, 10].map((first) =>
         page(
@@ -725,14 +754,15 @@ describe("API sync", () => {
           contacts.slice(first, first + 5).map((i) => row(kind, i)),
         ),
       );
-    const reports: Partial<Record<ReportKind, ReportPage[]>> = {
-      sent: pages("sent"),
-      delivery: pages("delivery"),
-    };
     const client = {
       async *iterateReport(kind: ReportKind) {
-        if (kind === "opens") throw new Error("LuxSci refused the opens report");
-        yield* reports[kind] ?? [];
+        if (kind === "sent") yield* pages("sent");
+        // The delivery report fails after its first page: the import of its first two pages
+        // (one transaction) stores nothing, and its watermark stays.
+        if (kind === "delivery") {
+          yield pages("delivery")[0] as ReportPage;
+          throw new Error("LuxSci stopped serving the delivery report");
+        }
       },
       async getSuppressions() {
         return [];
@@ -756,21 +786,18 @@ describe("API sync", () => {
     };
     try {
       await expect(syncChannelByApi(syncDeps, CHANNEL, { pageSize: 5 })).rejects.toThrow(
-        "LuxSci refused the opens report",
+        "LuxSci stopped serving the delivery report",
       );
       const watermarks = await prisma.syncWatermark.findMany({ where: { channelId: CHANNEL } });
-      expect(watermarks.map((w) => w.reportType).sort()).toEqual(["delivery", "sent"]);
+      expect(watermarks.map((w) => w.reportType)).toEqual(["sent"]);
       const stored = await pool.query(
         "SELECT type::text, count(*)::int AS n FROM email_event WHERE sendmail_id LIKE 'SM-API%' GROUP BY 1 ORDER BY 1",
       );
-      expect(stored.rows).toEqual([
-        { type: "delivered", n: 15 },
-        { type: "sent", n: 15 },
-      ]);
+      expect(stored.rows).toEqual([{ type: "sent", n: 15 }]);
       const history = await pool.query(
         "SELECT state::text, count(*)::int AS n FROM offer_history WHERE contact_id LIKE 'api%' GROUP BY 1",
       );
-      expect(history.rows).toEqual([{ state: "delivered", n: 15 }]);
+      expect(history.rows).toEqual([{ state: "sent", n: 15 }]);
     } finally {
       await prisma.$disconnect();
     }

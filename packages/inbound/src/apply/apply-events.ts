@@ -6,7 +6,7 @@ import { advanceEventCursor, readEventCursor } from "./cursor.ts";
 import { applyEngagement } from "./engagement.ts";
 import { applyOfferHistory } from "./offer-history.ts";
 import { readStreamMark, StreamPublisher } from "./publish.ts";
-import { readOfferIds, readStoredEvents } from "./read-events.ts";
+import { readStoredEvents } from "./read-events.ts";
 import { applySuppressions } from "./suppression.ts";
 
 // Seed 000 inbound steps 8-9 and the events stream, after the import (steps 6-7) has stored
@@ -87,7 +87,6 @@ export async function readAhead(
   const from = sum ? Math.min(pending.readId, pending.streamMark) : pending.streamMark;
   const limit = sum ? Math.max(pending.batchEvents - pending.sums.events, 0) : APPLY_BATCH_EVENTS;
   if (limit === 0) return false;
-  const offerIds = await readOfferIds(client, channelId);
   const stream = new StreamPublisher(deps.redis, {
     queuePrefix: deps.queuePrefix,
     channelId,
@@ -99,7 +98,7 @@ export async function readAhead(
     for await (const events of readStoredEvents(client, channelId, from, limit)) {
       for (const event of events) {
         if (sum && event.id > pending.readId) pending.sums.add(event);
-        const sending = stream.add(event, offerIds.get(event.executionId ?? -1));
+        const sending = stream.add(event);
         if (sending) await sending;
       }
       read += events.length;

@@ -121,8 +121,8 @@ export function isoUtc(ms: number): string {
 }
 
 /** One stream entry's values as script input: [id, type, executionId, offerId, ...]. */
-function entryJson(event: StoredEvent, offerId: number | undefined): string {
-  const values = `"${event.id}","${event.type}","${event.executionId ?? ""}","${offerId ?? ""}",${JSON.stringify(event.contactId ?? "")},${JSON.stringify(event.email ?? "")},${JSON.stringify(event.sendmailId)},"${isoUtc(event.occurredMs)}"`;
+function entryJson(event: StoredEvent): string {
+  const values = `"${event.id}","${event.type}","${event.executionId ?? ""}","${event.offerId ?? ""}",${JSON.stringify(event.contactId ?? "")},${JSON.stringify(event.email ?? "")},${JSON.stringify(event.sendmailId)},"${isoUtc(event.occurredMs)}"`;
   return event.type === "clicked"
     ? `[${values},${JSON.stringify(event.url ?? "")}]`
     : `[${values}]`;
@@ -167,10 +167,9 @@ export class StreamPublisher {
    * Adds one event (ids in increasing order); returns a promise to wait for when enough
    * batches are under way already (or one failed).
    */
-  add(event: StoredEvent, offerId: number | undefined): Promise<void> | undefined {
+  add(event: StoredEvent): Promise<void> | undefined {
     if (event.id <= this.lastId) return undefined;
-    this.batch +=
-      this.inBatch === 0 ? `[${entryJson(event, offerId)}` : `,${entryJson(event, offerId)}`;
+    this.batch += this.inBatch === 0 ? `[${entryJson(event)}` : `,${entryJson(event)}`;
     this.inBatch++;
     this.lastId = event.id;
     return this.inBatch >= PUBLISH_BATCH ? this.send() : undefined;

@@ -40,6 +40,8 @@ export interface StoredEvent extends AppliedEvent {
   sendmailId: string;
   /** The clicked URL; clicks only. */
   url: string | null;
+  /** The execution's offer (tracking); null when the event has no execution. */
+  offerId: number | null;
 }
 
 function parseLine(line: string): StoredEvent {
@@ -56,14 +58,29 @@ function parseLine(line: string): StoredEvent {
     details: copyField(fields[7] as string),
     sendmailId: copyField(fields[8] as string) ?? "",
     url: copyField(fields[9] as string),
+    offerId: null,
   };
+}
+
+/** offer_id per execution_id, from the channel's tracking rows (one offer per execution). */
+async function readOfferIds(
+  client: pg.ClientBase,
+  channelId: string,
+): Promise<Map<number, number>> {
+  const { rows } = await client.query<{ execution_id: number; offer_id: number }>(
+    "SELECT execution_id, offer_id FROM tracking WHERE channel_id = $1",
+    [channelId],
+  );
+  return new Map(rows.map((row) => [row.execution_id, row.offer_id]));
 }
 
 /**
  * The channel's events with an id above `afterId`, in id order, at most `limit`, in batches
- * (what one read from the connection holds). status and details are read only for the types
- * that suppress (they are the reason), url for clicks. Runs in a transaction of its own, so
- * call it on a connection that is not in one.
+ * (what one read from the connection holds), each with its offer (from tracking, in the same
+ * snapshot). status and details are read only for the types that suppress (they are the
+ * reason), url for clicks. Runs in a transaction of its own, so call it on a connection that
+ * is not in one, and read to the end: a read left mid-COPY throws (the connection can't run
+ * another statement until the COPY ends: close it).
  */
 export async function* readStoredEvents(
   client: pg.ClientBase,
@@ -75,12 +92,18 @@ export async function* readStoredEvents(
   if (!Number.isSafeInteger(afterId) || !Number.isSafeInteger(limit)) {
     throw new RangeError(`bad event range: after ${afterId}, limit ${limit}`);
   }
-  await client.query("BEGIN READ ONLY");
+  // One snapshot for the offers and the events: an event's tracking row is always there.
+  await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  // Whether the connection is free for the statement after (no COPY under way).
+  let free = true;
+  let ended = false;
   try {
+    const offerIds = await readOfferIds(client, channelId);
     // The primary key's order, one process (see the top).
     await client.query(
       "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL max_parallel_workers_per_gather = 0",
     );
+    free = false;
     const stream = client.query(
       copyTo(`COPY (
         SELECT id, type, execution_id, contact_id, email,
@@ -93,6 +116,10 @@ export async function* readStoredEvents(
          WHERE channel_id = ${client.escapeLiteral(channelId)} AND id > ${afterId}
          ORDER BY id LIMIT ${limit}) TO STDOUT`),
     );
+    // A COPY that fails ends its statement: the connection is free for the ROLLBACK.
+    stream.on("error", () => {
+      free = true;
+    });
     let pending: Buffer | null = null;
     for await (const data of stream as AsyncIterable<Buffer>) {
       // Lines are decoded whole (a chunk may end inside a multi-byte character).
@@ -104,23 +131,25 @@ export async function* readStoredEvents(
       }
       const lines = chunk.toString("utf8", 0, end).split("\n");
       pending = end + 1 < chunk.length ? chunk.subarray(end + 1) : null;
-      yield lines.map(parseLine);
+      yield lines.map((line) => {
+        const event = parseLine(line);
+        event.offerId =
+          event.executionId === null ? null : (offerIds.get(event.executionId) ?? null);
+        return event;
+      });
     }
+    free = true;
     await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
+    ended = true;
+  } finally {
+    if (!ended) {
+      if (!free) {
+        // Left mid-COPY (the caller stopped reading or failed): only closing the connection
+        // ends it. When the caller failed, its error is the one that surfaces.
+        // biome-ignore lint/correctness/noUnsafeFinally: the caller must not reuse the client
+        throw new Error("events read left before its end: close this connection");
+      }
+      await client.query("ROLLBACK").catch(() => undefined);
+    }
   }
-}
-
-/** offer_id per execution_id, from the channel's tracking rows (one offer per execution). */
-export async function readOfferIds(
-  client: pg.ClientBase,
-  channelId: string,
-): Promise<Map<number, number>> {
-  const { rows } = await client.query<{ execution_id: number; offer_id: number }>(
-    "SELECT execution_id, offer_id FROM tracking WHERE channel_id = $1",
-    [channelId],
-  );
-  return new Map(rows.map((row) => [row.execution_id, row.offer_id]));
 }
