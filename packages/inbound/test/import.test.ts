@@ -575,6 +575,44 @@ describe("importReportRows", () => {
     expect(stored.map((e) => e.occurred_at)).toEqual([new Date("2024-03-06T08:01:00Z")]);
   });
 
+  it("stores a delivery two imports of the channel hold at once once, whichever inserts first", async () => {
+    const rows = (updated: string) =>
+      [1, 2, 3].map((i) =>
+        reportRow("delivery", {
+          date_sent: "2024-03-06 09:00:00",
+          last_updated: updated,
+          to: `race${i}@example.com`,
+          sendmail_id: `SM-RACE${i}`,
+          header1_value: chid(`c_race${i}`),
+        }),
+      );
+    // Both imports stage their rows, then wait for the channel's import lock, held here until
+    // both are waiting: whichever inserts second must find the first's events stored.
+    const holder = await pool.connect();
+    const key = `luxrelay:import:${CHANNEL}`;
+    try {
+      await holder.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [key]);
+      const first = storeRows("delivery", rows("2024-03-06 09:01:00"));
+      const second = storeRows("delivery", rows("2024-03-06 09:02:00"));
+      for (let waiting = 0; waiting < 2; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const { rows: locks } = await holder.query(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        );
+        waiting = locks[0].n;
+      }
+      await holder.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [key]);
+      const results = await Promise.all([first, second]);
+      expect(results.map((r) => r.inserted).sort((a, b) => a - b)).toEqual([0, 3]);
+    } finally {
+      holder.release();
+    }
+    const stored = await events("sendmail_id LIKE 'SM-RACE%'");
+    expect(stored.map((e) => e.sendmail_id).sort()).toEqual(["SM-RACE1", "SM-RACE2", "SM-RACE3"]);
+    expect(await applyNewEvents(deps, CHANNEL)).toEqual({ applied: 3, published: 3 });
+  });
+
   it("applies and publishes stored events once, whenever the apply runs after the imports", async () => {
     const before = await streamIds();
     // Two imports whose apply never ran (the process died after their COMMITs).
