@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { type CopyCell, copyRowsInto } from "../import/copy-stage.ts";
+import { type CopyCell, copyIntoTempTable, type TempColumn } from "../import/copy-stage.ts";
 import type { AddressSums } from "./aggregate.ts";
 
 // contact_engagement (prisma/schema.prisma): per (channel, lowercased email) counters, first
@@ -23,13 +23,13 @@ const COUNTERS = [
 ] as const;
 const HISTOGRAMS = ["open", "click"] as const;
 const SUMS_TABLE = "lr_apply_addresses";
-const SUMS_COLUMNS = [
-  "email",
-  ...COUNTERS,
-  "first_ms",
-  "last_ms",
-  ...HISTOGRAMS.map((h) => `${h}_hours`),
-  ...HISTOGRAMS.map((h) => `${h}_peak`),
+const SUMS_COLUMNS: readonly TempColumn[] = [
+  ["email", "text NOT NULL"],
+  ...COUNTERS.map((n): TempColumn => [n, "integer NOT NULL"]),
+  ["first_ms", "bigint NOT NULL"],
+  ["last_ms", "bigint NOT NULL"],
+  ...HISTOGRAMS.map((h): TempColumn => [`${h}_hours`, "integer[]"]),
+  ...HISTOGRAMS.map((h): TempColumn => [`${h}_peak`, "smallint"]),
 ];
 
 /**
@@ -53,10 +53,6 @@ export function peakHour(hours: Int32Array | null): number | null {
 /** An Int32Array as a PostgreSQL int[] literal, or null. */
 function intArray(cells: Int32Array | null): string | null {
   return cells === null ? null : `{${cells.join(",")}}`;
-}
-
-function* mapRows(addresses: Iterable<AddressSums>): Generator<CopyCell[]> {
-  for (const sums of addresses) yield sumsRow(sums);
 }
 
 function sumsRow(sums: AddressSums): CopyCell[] {
@@ -112,18 +108,7 @@ export async function applyEngagement(
   channelId: string,
   addresses: Iterable<AddressSums>,
 ): Promise<number> {
-  await client.query(`
-    CREATE TEMP TABLE ${SUMS_TABLE} (
-      email text NOT NULL,
-      ${COUNTERS.map((n) => `${n} integer NOT NULL`).join(",\n      ")},
-      first_ms bigint NOT NULL,
-      last_ms bigint NOT NULL,
-      open_hours integer[],
-      click_hours integer[],
-      open_peak smallint,
-      click_peak smallint
-    ) ON COMMIT DROP`);
-  const copied = await copyRowsInto(client, SUMS_TABLE, SUMS_COLUMNS, mapRows(addresses));
+  const copied = await copyIntoTempTable(client, SUMS_TABLE, SUMS_COLUMNS, addresses, sumsRow);
   if (copied === 0) return 0;
   const zeros = `'{${HOURS.map(() => 0).join(",")}}'::int[]`;
   const result = await client.query(

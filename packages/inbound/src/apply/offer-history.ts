@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { type CopyCell, copyRowsInto } from "../import/copy-stage.ts";
+import { type CopyCell, copyIntoTempTable, type TempColumn } from "../import/copy-stage.ts";
 import type { RecipientSums } from "./aggregate.ts";
 
 // Offer History State (seed 000 inbound step 8): one row per recipient of an execution.
@@ -28,19 +28,15 @@ const RANKS = `'{${OFFER_HISTORY_PRECEDENCE.join(",")}}'::offer_history_state[]`
 
 const AT_COLUMNS = ["sent_at", "delivered_at", "opened_at", "clicked_at", "failed_at"] as const;
 const SUMS_TABLE = "lr_apply_recipients";
-const SUMS_COLUMNS = [
-  "execution_id",
-  "contact_id",
-  "email",
-  "rank",
-  ...AT_COLUMNS.map((column) => column.replace("_at", "_ms")),
-  "opens",
-  "clicks",
+const SUMS_COLUMNS: readonly TempColumn[] = [
+  ["execution_id", "integer NOT NULL"],
+  ["contact_id", "text NOT NULL"],
+  ["email", "text"],
+  ["rank", "integer NOT NULL"],
+  ...AT_COLUMNS.map((column): TempColumn => [column.replace("_at", "_ms"), "bigint"]),
+  ["opens", "integer NOT NULL"],
+  ["clicks", "integer NOT NULL"],
 ];
-
-function* mapRows(recipients: Iterable<RecipientSums>): Generator<CopyCell[]> {
-  for (const sums of recipients) yield sumsRow(sums);
-}
 
 function sumsRow(sums: RecipientSums): CopyCell[] {
   return [
@@ -77,21 +73,7 @@ export async function applyOfferHistory(
   channelId: string,
   recipients: Iterable<RecipientSums>,
 ): Promise<number> {
-  await client.query(`
-    CREATE TEMP TABLE ${SUMS_TABLE} (
-      execution_id integer NOT NULL,
-      contact_id text NOT NULL,
-      email text,
-      rank integer NOT NULL,
-      sent_ms bigint,
-      delivered_ms bigint,
-      opened_ms bigint,
-      clicked_ms bigint,
-      failed_ms bigint,
-      opens integer NOT NULL,
-      clicks integer NOT NULL
-    ) ON COMMIT DROP`);
-  const copied = await copyRowsInto(client, SUMS_TABLE, SUMS_COLUMNS, mapRows(recipients));
+  const copied = await copyIntoTempTable(client, SUMS_TABLE, SUMS_COLUMNS, recipients, sumsRow);
   if (copied === 0) return 0;
   const changes = [
     `g.rank > array_position(${RANKS}, h.state)`,

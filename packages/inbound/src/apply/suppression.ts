@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { type CopyCell, copyRowsInto } from "../import/copy-stage.ts";
+import { copyIntoTempTable, type TempColumn } from "../import/copy-stage.ts";
 import type { SuppressionCandidate } from "./aggregate.ts";
 
 // Seed 000 inbound step 9: HardFail, Failed and Spam fulfillment states go to the suppression
@@ -17,9 +17,12 @@ export const SUPPRESSION_SOURCES = {
 
 const CANDIDATES_TABLE = "lr_apply_suppressions";
 
-function* mapRows(candidates: Iterable<SuppressionCandidate>): Generator<CopyCell[]> {
-  for (const c of candidates) yield [c.email, c.source, c.reason, c.atMs];
-}
+const CANDIDATES_COLUMNS: readonly TempColumn[] = [
+  ["email", "text NOT NULL"],
+  ["source", "suppression_source NOT NULL"],
+  ["reason", "text"],
+  ["at_ms", "bigint NOT NULL"],
+];
 
 /**
  * One suppression row per (lowercased email, source) among the new events, at the earliest
@@ -33,18 +36,12 @@ export async function applySuppressions(
   channelId: string,
   candidates: Iterable<SuppressionCandidate>,
 ): Promise<number> {
-  await client.query(`
-    CREATE TEMP TABLE ${CANDIDATES_TABLE} (
-      email text NOT NULL,
-      source suppression_source NOT NULL,
-      reason text,
-      at_ms bigint NOT NULL
-    ) ON COMMIT DROP`);
-  const copied = await copyRowsInto(
+  const copied = await copyIntoTempTable(
     client,
     CANDIDATES_TABLE,
-    ["email", "source", "reason", "at_ms"],
-    mapRows(candidates),
+    CANDIDATES_COLUMNS,
+    candidates,
+    (c) => [c.email, c.source, c.reason, c.atMs],
   );
   if (copied === 0) return 0;
   const result = await client.query(

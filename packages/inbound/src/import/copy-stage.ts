@@ -31,16 +31,28 @@ export function copyInto<Row extends readonly CopyCell[]>(
   return copyLines(client, { table, columns }, (emit) => produce((row) => emit(copyLine(row))));
 }
 
-/** COPYs `rows` into `table`, waiting for the connection whenever its buffer is full. */
-export function copyRowsInto(
+/** A temp table's column: its name and its SQL type (with NOT NULL where it has one). */
+export type TempColumn = readonly [name: string, type: string];
+
+/**
+ * Creates the temp table `table` (dropped at COMMIT) with `columns` and COPYs into it one row
+ * per item, `row(item)` giving the values in column order; returns the number copied. The
+ * apply step's writes take their sums from such tables.
+ */
+export async function copyIntoTempTable<Item>(
   client: pg.ClientBase,
   table: string,
-  columns: readonly string[],
-  rows: Iterable<readonly CopyCell[]>,
+  columns: readonly TempColumn[],
+  items: Iterable<Item>,
+  row: (item: Item) => readonly CopyCell[],
 ): Promise<number> {
-  return copyInto(client, table, columns, async (emit) => {
-    for (const row of rows) {
-      const flushing = emit(row);
+  await client.query(
+    `CREATE TEMP TABLE ${table} (${columns.map(([name, type]) => `${name} ${type}`).join(", ")}) ON COMMIT DROP`,
+  );
+  const names = columns.map(([name]) => name);
+  return copyInto(client, table, names, async (emit) => {
+    for (const item of items) {
+      const flushing = emit(row(item));
       if (flushing) await flushing;
     }
   });
