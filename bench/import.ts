@@ -86,17 +86,20 @@ interface Fixture {
   offerId: number;
 }
 
+/**
+ * The message row `i` of `kind` is about: sent and delivery rows one each, in order; opens,
+ * clicks and complaints spread over the messages. Message m is sent to contact m % recipients.
+ */
+function messageOf(kind: ReportKind, i: number): number {
+  if (kind === "opens") return (i * 7) % messages;
+  if (kind === "clicks") return (i * 13) % messages;
+  if (kind === "fbl") return (i * 11) % messages;
+  return i;
+}
+
 /** The cells of row `i` of `kind`, by column name (the simulator's value formats). */
 function cellsOf(kind: ReportKind, i: number, fx: Fixture): Record<string, string | number | null> {
-  // Message m: sent to contact m % recipients; opens/clicks/complaints spread over messages.
-  const m =
-    kind === "opens"
-      ? (i * 7) % messages
-      : kind === "clicks"
-        ? (i * 13) % messages
-        : kind === "fbl"
-          ? (i * 11) % messages
-          : i;
+  const m = messageOf(kind, i);
   const contact = m % recipients;
   const sentMs = BASE_MS + m * 1000;
   const common = {
@@ -428,14 +431,7 @@ function fastGmt(ms: number): string {
  * cells that vary set again (the pages of a million rows are built before the clock starts).
  */
 function pageRow(kind: ReportKind, i: number, fx: Fixture, template: ReportRow): ReportRow {
-  const m =
-    kind === "opens"
-      ? (i * 7) % messages
-      : kind === "clicks"
-        ? (i * 13) % messages
-        : kind === "fbl"
-          ? (i * 11) % messages
-          : i;
+  const m = messageOf(kind, i);
   const contact = m % recipients;
   const sentMs = BASE_MS + m * 1000;
   // A keyed copy: ~8 times faster than {...template} here.
