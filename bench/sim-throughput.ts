@@ -1,8 +1,8 @@
 import { createHash, createHmac } from "node:crypto";
 import { parseArgs } from "node:util";
+import { startSimulatorProcess } from "@luxrelay/testkit";
 import { Agent, request } from "undici";
 import { writeBenchmarkSection } from "./report.ts";
-import { startSimulatorProcess } from "./sim-process.ts";
 
 // Simulator throughput and memory: the simulator runs as its own process (`luxsci-sim`, one
 // event loop, so one core) while this process signs and posts POST /email/send calls of 1000

@@ -11,10 +11,11 @@ import {
   createTestQueues,
   ensureTemplateDatabase,
   REPO_ROOT,
+  type SimProcess,
+  startSimulatorProcess,
   type TestDatabase,
   type TestQueues,
 } from "@luxrelay/testkit";
-import { type SimProcess, startSimulatorProcess } from "./sim-process.ts";
 
 // What the outbound benchmarks share: a fresh database and queue prefix, the simulator in its
 // own process, the services wired in this process, an offer on a channel, worker processes.

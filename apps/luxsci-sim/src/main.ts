@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { getConfigOrExit } from "@luxrelay/config";
@@ -12,7 +13,10 @@ const HELP = `luxsci-sim: LuxSci API v2 simulator (apps/luxsci-sim/README.md)
 
   --port N              listen port (default 8025; 0 = any free port)
   --host H              listen address (default 127.0.0.1)
-  --seed N              seed of events, fault draws and ids (default 1)
+  --seed N              seed of events, fault draws and sendmail ids (default: a new one each
+                        start, logged). The same seed gives the same sendmail ids, so one run
+                        repeated against a database that kept the last run's events would look
+                        like old events to luxrelay: repeat a seed only against a fresh one
   --accounts FILE|JSON  accounts: JSON array of {user, pass, token, secret, account?, uid?}
   --auth-validity S     seconds an auth value stays valid (default 600)
   --max-jobs N          export jobs running at once (default 2)
@@ -28,7 +32,7 @@ const { values } = parseArgs({
   options: {
     port: { type: "string", default: "8025" },
     host: { type: "string", default: "127.0.0.1" },
-    seed: { type: "string", default: "1" },
+    seed: { type: "string" },
     accounts: { type: "string" },
     "auth-validity": { type: "string" },
     "max-jobs": { type: "string" },
@@ -72,11 +76,14 @@ if (rpm !== undefined || latencyMs !== undefined) {
   faults.push(parseFaultRule({ route: "*", rpm, latencyMs }));
 }
 const step = number("--export-step-ms", values["export-step-ms"]);
+// LuxSci never repeats a sendmail id; a simulator restarted with its last seed would. So each
+// start takes a new seed unless told one (logged below, to repeat a run).
+const seed = number("--seed", values.seed) ?? randomInt(1, 2 ** 31);
 
 const sim = await startSimulator({
   port: number("--port", values.port),
   host: values.host,
-  seed: number("--seed", values.seed),
+  seed,
   accounts: accounts(values.accounts),
   authValiditySeconds: number("--auth-validity", values["auth-validity"]),
   maxJobs: number("--max-jobs", values["max-jobs"]),
@@ -86,7 +93,7 @@ const sim = await startSimulator({
   faults,
   logger: log,
 });
-log.info({ url: sim.url, admin: `${sim.origin}/__sim` }, "luxsci-sim listening");
+log.info({ url: sim.url, admin: `${sim.origin}/__sim`, seed }, "luxsci-sim listening");
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {

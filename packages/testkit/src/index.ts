@@ -9,4 +9,5 @@ export {
 export { default as ensureTemplateDatabase } from "./global-setup.ts";
 export { MIGRATIONS_DIR, PRISMA_DIR, REPO_ROOT, SCHEMA_PATH } from "./paths.ts";
 export { createTestQueues, type TestQueues } from "./queues.ts";
+export { type SimProcess, startSimulatorProcess } from "./sim-process.ts";
 export { freePort, startSshd, type TestSshd } from "./sshd.ts";
