@@ -10,13 +10,16 @@ import { type AppProcess, portInUse, startApp, waitForHttp } from "./processes.t
 
 // `npm run demo`: the simulator, the producer, two workers and the dashboard on localhost; a
 // channel, an offer with three content variants and a 10,000-contact audience (with invalid,
-// duplicate and suppressed rows) sent through the real pipeline; then the interaction log,
-// the simulator's ledger and the dashboard URL. `--keep` leaves everything running.
+// duplicate and suppressed rows) sent through the real pipeline; then the interaction log and
+// the simulator's ledger; then one inbound sync brings the delivery events back into
+// PostgreSQL and their counts are shown; then the dashboard URL. `--keep` leaves everything
+// running.
 
 const HELP = `npm run demo [-- --keep] [-- --contacts N]
 
-Starts the LuxSci simulator, the producer API, two send workers and the dashboard, sends a
-generated campaign through them, prints what happened, and stops everything again.
+Starts the LuxSci simulator, the producer API, two workers (send and reports) and the
+dashboard, sends a generated campaign through them, syncs its delivery events back into
+PostgreSQL, prints what happened, and stops everything again.
 
   --keep          leave the processes running (Ctrl-C stops them)
   --contacts N    audience size (default 10000)
@@ -65,6 +68,34 @@ async function stopAll(): Promise<void> {
 process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
 process.once("SIGTERM", () => void stopAll().then(() => process.exit(143)));
 
+/** A status line: rewritten in place on a terminal, a line per change in a log. */
+function statusLine(): { show(line: string): void; end(): void } {
+  let last = "";
+  return {
+    show(line) {
+      if (line === last) return;
+      process.stdout.write(process.stdout.isTTY ? `\r[demo] ${line}   ` : `[demo] ${line}\n`);
+      last = line;
+    },
+    end() {
+      if (process.stdout.isTTY) process.stdout.write("\n");
+    },
+  };
+}
+
+/** GET /executions/{id}'s `metrics` (event counts inbound sync brought back). */
+interface Metrics {
+  sent: number;
+  delivered: number;
+  failed: number;
+  opened: { unique: number; total: number };
+  clicked: { unique: number; total: number };
+  complained: number;
+  unsubscribed: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${api}${path}`, {
     method,
@@ -91,7 +122,7 @@ try {
   const board = startApp("dashboard", "dashboard", [], common);
   apps.push(producer, board);
   for (let i = 1; i <= 2; i++)
-    apps.push(startApp(`worker ${i}`, "worker", [], { ...common, WORKER_QUEUES: "send" }));
+    apps.push(startApp(`worker ${i}`, "worker", [], { ...common, WORKER_QUEUES: "send,reports" }));
   await waitForHttp(`${api}/healthz`, producer);
   await waitForHttp(`${dashboard}/healthz`, board);
   say(`simulator, producer, dashboard and 2 workers are up`);
@@ -107,6 +138,8 @@ try {
     fromName: "luxrelay demo",
     customHeaders: [["offername", "Spring rewards"]],
     autoSuppress: true,
+    // Synced once below, on demand; no schedule keeps syncing it after the demo.
+    syncEnabled: false,
   });
   const { test } = await call<{ test: { ok: boolean; ms: number; error?: string } }>(
     "POST",
@@ -169,23 +202,20 @@ try {
     recipients: Record<string, number>;
     log: { level: string; message: string; data: unknown }[];
   };
-  let lastLine = "";
+  const sending = statusLine();
   for (;;) {
     ({ execution: status } = await call<{ execution: typeof status }>(
       "GET",
       `/executions/${execution.id}`,
     ));
     const { total, sent = 0, failed = 0 } = status.batches;
-    const line = `execution ${execution.id}: ${status.status}, batches ${sent + failed}/${total}, recipients sent ${status.recipients.sent ?? 0}`;
-    if (line !== lastLine) {
-      // On a terminal the line rewrites itself; in a log each change is a line of its own.
-      process.stdout.write(process.stdout.isTTY ? `\r[demo] ${line}   ` : `[demo] ${line}\n`);
-      lastLine = line;
-    }
+    sending.show(
+      `execution ${execution.id}: ${status.status}, batches ${sent + failed}/${total}, recipients sent ${status.recipients.sent ?? 0}`,
+    );
     if (["completed", "partially_failed", "failed", "cancelled"].includes(status.status)) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
-  process.stdout.write("\n");
+  sending.end();
   say(
     `execution ${execution.id} ${status.status} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
@@ -197,6 +227,35 @@ try {
   if (last?.data) process.stdout.write(`  ${JSON.stringify(last.data)}\n`);
   const ledger = await (await fetch(`http://${host}:${simPort}/__sim/ledger`)).json();
   say(`simulator ledger: ${JSON.stringify(ledger)}`);
+
+  // Inbound (seed 000 "State data synchronization"): the simulator plays out every event of
+  // the send now, and one sync run on the reports worker pages them into PostgreSQL.
+  await fetch(`http://${host}:${simPort}/__sim/events/settle`, { method: "POST" });
+  const syncStarted = performance.now();
+  const { sync } = await call<{ sync: { jobId: string } }>("POST", `/channels/${channel.id}/sync`);
+  let run: {
+    state: string;
+    progress: { kind?: string; rows?: number } | null;
+    error: string | null;
+  };
+  const syncing = statusLine();
+  for (;;) {
+    ({ sync: run } = await call<{ sync: typeof run }>("GET", `/sync-jobs/${sync.jobId}`));
+    const progress = typeof run.progress === "object" && run.progress ? run.progress : {};
+    syncing.show(`sync: ${run.state}, ${progress.kind ?? "-"} report, ${progress.rows ?? 0} rows`);
+    if (run.state === "completed" || run.state === "failed") break;
+    await sleep(250);
+  }
+  syncing.end();
+  if (run.state !== "completed") throw new Error(`sync failed: ${run.error}`);
+  const { execution: synced } = await call<{ execution: { metrics: Metrics } }>(
+    "GET",
+    `/executions/${execution.id}`,
+  );
+  const m = synced.metrics;
+  say(
+    `events synced back into PostgreSQL in ${((performance.now() - syncStarted) / 1000).toFixed(1)} s: sent ${m.sent}, delivered ${m.delivered}, failed ${m.failed}, opened ${m.opened.unique} (${m.opened.total} opens), clicked ${m.clicked.unique} (${m.clicked.total} clicks), complained ${m.complained}, unsubscribed ${m.unsubscribed}`,
+  );
   say(`dashboard: ${dashboard}/ (user ${config.dashboard.user}; password from DASHBOARD_PASSWORD)`);
 
   if (values.keep) {
