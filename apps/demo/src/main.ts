@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getConfigOrExit } from "@luxrelay/config";
+import type { EventMetrics } from "@luxrelay/inbound";
 import { DEMO_ACCOUNT } from "@luxrelay/luxsci-sim";
 import pg from "pg";
 import { DEMO_VARIANTS, writeDemoAudience } from "./audience.ts";
@@ -81,17 +82,6 @@ function statusLine(): { show(line: string): void; end(): void } {
       if (process.stdout.isTTY) process.stdout.write("\n");
     },
   };
-}
-
-/** GET /executions/{id}'s `metrics` (event counts inbound sync brought back). */
-interface Metrics {
-  sent: number;
-  delivered: number;
-  failed: number;
-  opened: { unique: number; total: number };
-  clicked: { unique: number; total: number };
-  complained: number;
-  unsubscribed: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -248,7 +238,7 @@ try {
   }
   syncing.end();
   if (run.state !== "completed") throw new Error(`sync failed: ${run.error}`);
-  const { execution: synced } = await call<{ execution: { metrics: Metrics } }>(
+  const { execution: synced } = await call<{ execution: { metrics: EventMetrics } }>(
     "GET",
     `/executions/${execution.id}`,
   );
