@@ -2,23 +2,32 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTestDatabase, freePort, REPO_ROOT, type TestDatabase } from "@luxrelay/testkit";
+import {
+  createTestDatabase,
+  createTestQueues,
+  freePort,
+  REPO_ROOT,
+  type TestDatabase,
+  type TestQueues,
+} from "@luxrelay/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // `npm run demo`, one of the README's two commands, as a user runs it: twice against the same
 // database (the second run must bring its own events back, not take them for the first's).
 
 let db: TestDatabase;
+let queues: TestQueues;
 let stateDir: string;
-const prefix = `lr-demo-${process.pid}`;
 
 beforeAll(async () => {
   db = await createTestDatabase();
+  queues = createTestQueues();
   stateDir = mkdtempSync(join(tmpdir(), "luxrelay-demo-test-"));
 });
 
 afterAll(async () => {
   await db?.drop();
+  await queues?.cleanup();
   rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -44,7 +53,7 @@ async function runDemo(): Promise<{ code: number | null; output: string }> {
       env: {
         ...process.env,
         DATABASE_URL: db.url,
-        QUEUE_PREFIX: prefix,
+        QUEUE_PREFIX: queues.prefix,
         PRODUCER_PORT: String(producerPort),
         DASHBOARD_PORT: String(dashboardPort),
         STATE_DIR: stateDir,

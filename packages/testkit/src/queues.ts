@@ -10,7 +10,10 @@ import type { Redis } from "ioredis";
 export interface TestQueues {
   prefix: string;
   connection: Redis;
-  /** Obliterates every queue under the prefix and closes the connection. */
+  /**
+   * Obliterates every queue under the prefix, deletes its other keys (the events stream, sync
+   * locks, marks) and closes the connection.
+   */
   cleanup(): Promise<void>;
 }
 
@@ -26,6 +29,12 @@ export function createTestQueues(): TestQueues {
     connection,
     async cleanup() {
       await obliterateQueues(ALL_QUEUES, { connection, prefix });
+      let cursor = "0";
+      do {
+        const [next, keys] = await connection.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+        if (keys.length > 0) await connection.unlink(...keys);
+        cursor = next;
+      } while (cursor !== "0");
       await connection.quit();
     },
   };
