@@ -39,7 +39,6 @@ export {
   stepExportJob,
 } from "./sync/export-sync.ts";
 export {
-  requestChannelSync,
   runChannelSync,
   type SyncRunResult,
   scheduleChannelSyncs,

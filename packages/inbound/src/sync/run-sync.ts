@@ -95,14 +95,3 @@ export async function scheduleChannelSyncs(deps: SyncDeps): Promise<number> {
   }
   return scheduled;
 }
-
-/** `luxrelay sync <channel>` / POST /channels/{id}/sync: a run now. */
-export async function requestChannelSync(deps: SyncDeps, channelId: string): Promise<string> {
-  await loadChannel(deps, channelId);
-  const job = await deps.queues.reports.add(
-    JOB_NAMES.sync,
-    { channelId, reason: "manual" },
-    { jobId: jobId("sync", channelId, "manual", Date.now()), removeOnComplete: { age: 86_400 } },
-  );
-  return job.id as string;
-}
