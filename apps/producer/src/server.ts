@@ -80,6 +80,7 @@ export async function buildProducerApi(
     stateDir: config.sync.stateDir,
     defaultApiUrl: config.luxsci.apiUrl,
     defaultSyncIntervalSeconds: config.sync.intervalSeconds,
+    defaultApiRetries: config.luxsci.retries,
   };
   const routeDeps: RouteDeps = { outbound: deps, catalog };
   for (const routes of [

@@ -48,7 +48,8 @@ describe("channels", () => {
       fromName: "Example News",
       customHeaders: [["X-Campaign", "spring"]],
       batchSize: 1000,
-      apiRetries: 10,
+      // None named: LUXSCI_RETRIES' (3 in these tests).
+      apiRetries: 3,
       hasSecret: true,
       hasPassword: true,
       hasSftpPassword: true,
@@ -147,7 +148,7 @@ describe("channels", () => {
     expect(updated.body.channel).toMatchObject({
       fromName: "Spring News",
       batchSize: 500,
-      apiRetries: 10,
+      apiRetries: 3,
       hasPassword: false,
       customHeaders: [["X-Campaign", "spring"]],
     });

@@ -35,14 +35,15 @@ export async function startTestProducer(): Promise<TestProducer> {
   const redis = createTestQueues();
   const stateDir = await mkdtemp(join(tmpdir(), "lr-producer-"));
   // The machine's configuration (Redis, PostgreSQL), pointed at this test's own database,
-  // queue prefix and state folder; LuxSci calls fail fast.
+  // queue prefix and state folder; LuxSci calls fail fast; channels created without
+  // apiRetries take LUXSCI_RETRIES (3 here, 10 by default).
   const base = loadConfig();
   const config: Config = {
     ...base,
     nodeEnv: "test",
     databaseUrl: db.url,
     queuePrefix: redis.prefix,
-    luxsci: { ...base.luxsci, retries: 0, retryBaseMs: 10, timeoutMs: 5000 },
+    luxsci: { ...base.luxsci, retries: 3, retryBaseMs: 10, timeoutMs: 5000 },
     sync: { ...base.sync, stateDir },
   };
   const logs: string[] = [];

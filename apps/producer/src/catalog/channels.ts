@@ -188,6 +188,7 @@ export async function createChannel(
       fromAddress: input.fromAddress,
       apiUrl: input.apiUrl ?? deps.defaultApiUrl,
       syncIntervalSeconds: input.syncIntervalSeconds ?? deps.defaultSyncIntervalSeconds,
+      apiRetries: input.apiRetries ?? deps.defaultApiRetries,
       luxsciSecretEnc: secrets.luxsciSecretEnc as string,
       luxsciPasswordEnc: secrets.luxsciPasswordEnc,
       sftpPasswordEnc: secrets.sftpPasswordEnc,

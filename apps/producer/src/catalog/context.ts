@@ -13,4 +13,6 @@ export interface CatalogDeps {
   defaultApiUrl: string;
   /** SYNC_INTERVAL_SECONDS: a new channel's sync interval unless it names one. */
   defaultSyncIntervalSeconds?: number;
+  /** LUXSCI_RETRIES: a new channel's API call retries unless it names them. */
+  defaultApiRetries?: number;
 }
