@@ -84,6 +84,20 @@ describe("luxrelay CLI", () => {
     }
   });
 
+  it("exits 2 with commander's message for an unknown option, command or missing argument", async () => {
+    const [option, command, argument, version] = await Promise.all([
+      luxrelay("channel", "list", "--colour"),
+      luxrelay("chanel", "list"),
+      luxrelay("sync"),
+      luxrelay("--version"),
+    ]);
+    expect([option.code, command.code, argument.code]).toEqual([2, 2, 2]);
+    expect(option.stderr).toMatch(/unknown option '--colour'/);
+    expect(command.stderr).toMatch(/unknown command 'chanel'/);
+    expect(argument.stderr).toMatch(/missing required argument 'channel'/);
+    expect(version).toMatchObject({ code: 0, stdout: "0.1.0\n" });
+  });
+
   it("lists channels as JSON and as a summary, without secrets", async () => {
     const [json, human] = await Promise.all([
       luxrelay("channel", "list", "--json", ...api()),

@@ -12,7 +12,7 @@ export interface CommonOptions {
   json?: boolean;
 }
 
-/** A usage mistake found after commander parsed the line (exit 2 like commander's own). */
+/** A usage mistake found after commander parsed the line (exit 2, as commander's own are). */
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
