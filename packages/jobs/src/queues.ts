@@ -17,8 +17,6 @@ export const QUEUE_NAMES = {
   exports: "exports",
   /** Template retention, state-file sweeps. */
   housekeeping: "housekeeping",
-  /** Delivery events for downstream workflows. */
-  events: "events",
 } as const;
 
 export type TQueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
