@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 let db: TestDatabase;
 let queues: TestQueues;
 let stateDir: string;
+/** A demo still running when the test ends (it failed or timed out) is stopped in afterAll. */
+const running = new Set<ChildProcess>();
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -26,12 +28,27 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // SIGTERM: the demo stops the processes it started, then exits; SIGKILL if it does not.
+  await Promise.all(
+    [...running].map(
+      (child) =>
+        new Promise((resolve) => {
+          const force = setTimeout(() => child.kill("SIGKILL"), 20_000);
+          child.once("exit", () => {
+            clearTimeout(force);
+            resolve(undefined);
+          });
+          child.kill("SIGTERM");
+        }),
+    ),
+  );
   await db?.drop();
   await queues?.cleanup();
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-async function runDemo(): Promise<{ code: number | null; output: string }> {
+async function runDemo(): Promise<{ code: number | null; output: string; seconds: number }> {
+  const started = performance.now();
   const [producerPort, dashboardPort, simPort] = [
     await freePort(),
     await freePort(),
@@ -61,6 +78,7 @@ async function runDemo(): Promise<{ code: number | null; output: string }> {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
+  running.add(child);
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => {
     output += chunk.toString();
@@ -69,7 +87,8 @@ async function runDemo(): Promise<{ code: number | null; output: string }> {
     output += chunk.toString();
   });
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  return { code, output };
+  running.delete(child);
+  return { code, output, seconds: Math.round((performance.now() - started) / 1000) };
 }
 
 /** The counts of the demo's last line about events synced back. */
@@ -86,8 +105,8 @@ function syncedCounts(output: string): Record<string, number> {
 describe("npm run demo", () => {
   it("sends a campaign and syncs its events back, and does so again when run twice", async () => {
     for (let run = 1; run <= 2; run++) {
-      const { code, output } = await runDemo();
-      expect(code, output).toBe(0);
+      const { code, output, seconds } = await runDemo();
+      expect(code, `run ${run} (${seconds} s):\n${output}`).toBe(0);
       const ledger = /simulator ledger: (\{.*\})/.exec(output)?.[1];
       const { total, duplicates } = JSON.parse(ledger ?? "{}") as Record<string, number>;
       expect(duplicates).toBe(0);

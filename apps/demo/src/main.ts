@@ -84,7 +84,12 @@ function statusLine(): { show(line: string): void; end(): void } {
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A poll's pause; throws if one of the demo's processes has died (nothing would move). */
+async function pollPause(): Promise<void> {
+  const dead = apps.find((app) => app.child.exitCode !== null || app.child.signalCode !== null);
+  if (dead) throw new Error(`${dead.name} exited while the demo was waiting on it`);
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${api}${path}`, {
@@ -203,7 +208,7 @@ try {
       `execution ${execution.id}: ${status.status}, batches ${sent + failed}/${total}, recipients sent ${status.recipients.sent ?? 0}`,
     );
     if (["completed", "partially_failed", "failed", "cancelled"].includes(status.status)) break;
-    await sleep(250);
+    await pollPause();
   }
   sending.end();
   say(
@@ -220,7 +225,8 @@ try {
 
   // Inbound (seed 000 "State data synchronization"): the simulator plays out every event of
   // the send now, and one sync run on the reports worker pages them into PostgreSQL.
-  await fetch(`http://${host}:${simPort}/__sim/events/settle`, { method: "POST" });
+  const settled = await fetch(`http://${host}:${simPort}/__sim/events/settle`, { method: "POST" });
+  if (!settled.ok) throw new Error(`the simulator refused to settle events: ${settled.status}`);
   const syncStarted = performance.now();
   const { sync } = await call<{ sync: { jobId: string } }>("POST", `/channels/${channel.id}/sync`);
   let run: {
@@ -234,7 +240,7 @@ try {
     const progress = typeof run.progress === "object" && run.progress ? run.progress : {};
     syncing.show(`sync: ${run.state}, ${progress.kind ?? "-"} report, ${progress.rows ?? 0} rows`);
     if (run.state === "completed" || run.state === "failed") break;
-    await sleep(250);
+    await pollPause();
   }
   syncing.end();
   if (run.state !== "completed") throw new Error(`sync failed: ${run.error}`);

@@ -6,14 +6,18 @@ import { afterEach, describe, expect, it } from "vitest";
 // restarted against a database that kept its last run's events must not either, or luxrelay
 // takes the new run's events for ones it already has (the demo, run twice, lost them).
 
-const started: SimProcess[] = [];
-afterEach(() => {
-  for (const sim of started.splice(0)) sim.stop();
+// Every start, awaited here too: one still starting when another failed is stopped as well.
+const starts: Promise<SimProcess>[] = [];
+afterEach(async () => {
+  for (const start of await Promise.allSettled(starts.splice(0))) {
+    if (start.status === "fulfilled") start.value.stop();
+  }
 });
 
 async function firstSendmailIds(args: string[]): Promise<{ seed: number; ids: string }> {
-  const sim = await startSimulatorProcess(args);
-  started.push(sim);
+  const starting = startSimulatorProcess(args);
+  starts.push(starting);
+  const sim = await starting;
   const reply = await request(`${sim.origin}/__sim/seed`, {
     method: "POST",
     headers: { "content-type": "application/json" },
