@@ -75,7 +75,8 @@ let status = "scheduled";
 for (;;) {
   const row = await prisma.execution.findUniqueOrThrow({ where: { id: execution.id } });
   status = row.status;
-  if (!plannedAt && row.status === "sending") plannedAt = performance.now();
+  // A small run can go from planning to completed between two polls: planning ended by then.
+  if (!plannedAt && (row.status === "sending" || row.completedAt)) plannedAt = performance.now();
   if (row.completedAt) break;
   if (process.stderr.isTTY) {
     process.stderr.write(`\r${row.status}: ${row.batchesSent}/${row.batchesTotal} batches   `);

@@ -44,7 +44,11 @@ export async function startBenchStack(
   await ensureTemplateDatabase();
   const db = await createTestDatabase();
   const queues = createTestQueues();
+  // One seed for every run (the CLI would take a new one): the same events each time. Each run
+  // has a fresh database, so repeated sendmail ids meet nothing stored.
   const sim = await startSimulatorProcess([
+    "--seed",
+    "1",
     "--accounts",
     JSON.stringify([BENCH_ACCOUNT]),
     ...(options.simArgs ?? []),
