@@ -1,7 +1,5 @@
-import { tmpdir } from "node:os";
-import { createPrismaClient } from "@luxrelay/db";
 import { createLogger } from "@luxrelay/logger";
-import type { LuxSciCell, LuxSciClient, ReportKind, ReportPage, ReportRow } from "@luxrelay/luxsci";
+import type { LuxSciCell, ReportKind, ReportPage, ReportRow } from "@luxrelay/luxsci";
 import { REPORT_HEADERS } from "@luxrelay/luxsci-sim";
 import {
   createTestDatabase,
@@ -14,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyInBackground } from "../src/apply/apply-in-background.ts";
 import { applyNewEvents, eventsMarkKey, eventsStreamKey } from "../src/apply/index.ts";
 import { readStoredEvents } from "../src/apply/read-events.ts";
-import type { SyncDeps } from "../src/context.ts";
 import { type InboundDeps, importReportRows } from "../src/import/index.ts";
 import { getContactEngagement } from "../src/metrics/index.ts";
 import { syncChannelByApi } from "../src/sync/api-sync.ts";
+import { withStandInApiSync } from "../src/testing.ts";
 
 // Seed 000 inbound steps 6-9 and 11 against real PostgreSQL and Redis, with report rows in the
 // simulator's exact columns and formats (apps/luxsci-sim reports/headers.ts, rows.ts).
@@ -792,41 +790,22 @@ describe("API sync", () => {
           contacts.slice(first, first + 5).map((i) => row(kind, i)),
         ),
       );
-    const client = {
-      async *iterateReport(kind: ReportKind) {
-        if (kind === "sent") yield* pages("sent");
-        // The delivery report fails after its first page: the import of its first two pages
-        // (one transaction) stores nothing, and its watermark stays.
-        if (kind === "delivery") {
-          yield pages("delivery")[0] as ReportPage;
-          throw new Error("LuxSci stopped serving the delivery report");
-        }
-      },
-      async getSuppressions() {
-        return [];
-      },
-    } as unknown as LuxSciClient;
-    const prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 2 });
-    const syncDeps: SyncDeps = {
-      ...deps,
-      prisma,
-      queues: {} as SyncDeps["queues"],
-      luxsci: () => client,
-      secretKey: Buffer.alloc(32),
-      settings: {
-        stateDir: tmpdir(),
-        fileRetentionDays: 7,
-        maxJobsWaitMs: 0,
-        exportPollMs: 0,
-        overlapMs: 0,
-        intervalSeconds: 300,
-      },
-    };
-    try {
+    async function* iterateReport(kind: ReportKind) {
+      if (kind === "sent") yield* pages("sent");
+      // The delivery report fails after its first page: the import of its first two pages
+      // (one transaction) stores nothing, and its watermark stays.
+      if (kind === "delivery") {
+        yield pages("delivery")[0] as ReportPage;
+        throw new Error("LuxSci stopped serving the delivery report");
+      }
+    }
+    await withStandInApiSync(deps, db.url, iterateReport, async (syncDeps) => {
       await expect(syncChannelByApi(syncDeps, CHANNEL, { pageSize: 5 })).rejects.toThrow(
         "LuxSci stopped serving the delivery report",
       );
-      const watermarks = await prisma.syncWatermark.findMany({ where: { channelId: CHANNEL } });
+      const watermarks = await syncDeps.prisma.syncWatermark.findMany({
+        where: { channelId: CHANNEL },
+      });
       expect(watermarks.map((w) => w.reportType)).toEqual(["sent"]);
       const stored = await pool.query(
         "SELECT type::text, count(*)::int AS n FROM email_event WHERE sendmail_id LIKE 'SM-API%' GROUP BY 1 ORDER BY 1",
@@ -836,8 +815,6 @@ describe("API sync", () => {
         "SELECT state::text, count(*)::int AS n FROM offer_history WHERE contact_id LIKE 'api%' GROUP BY 1",
       );
       expect(history.rows).toEqual([{ state: "sent", n: 15 }]);
-    } finally {
-      await prisma.$disconnect();
-    }
+    });
   });
 });
