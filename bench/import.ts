@@ -2,7 +2,7 @@ import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { copyRows, createPrismaClient } from "@luxrelay/db";
+import { copyRows } from "@luxrelay/db";
 import {
   applyNewEvents,
   eventsStreamKey,
@@ -12,11 +12,11 @@ import {
   PAGES_PER_IMPORT,
   publishNewEvents,
   readReportCsv,
-  type SyncDeps,
   syncChannelByApi,
 } from "@luxrelay/inbound";
+import { withStandInApiSync } from "@luxrelay/inbound/testing";
 import { createLogger } from "@luxrelay/logger";
-import type { LuxSciClient, ReportKind, ReportPage, ReportRow } from "@luxrelay/luxsci";
+import type { ReportKind, ReportPage, ReportRow } from "@luxrelay/luxsci";
 // The simulator's exact report columns.
 import { REPORT_HEADERS } from "@luxrelay/luxsci-sim";
 import {
@@ -493,37 +493,12 @@ function buildPages(fx: Fixture): Map<ReportKind, ReportPage[]> {
 }
 
 async function syncByApi({ deps, db }: PathContext, pages: Map<ReportKind, ReportPage[]>) {
-  // Only what syncChannelByApi calls: the pages of each report, an empty suppression list.
-  const client = {
-    async *iterateReport(kind: ReportKind) {
-      yield* pages.get(kind) ?? [];
-    },
-    async getSuppressions() {
-      return [];
-    },
-  } as unknown as LuxSciClient;
-  const prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 2 });
-  const syncDeps: SyncDeps = {
-    ...deps,
-    prisma,
-    // API mode queues nothing and decrypts nothing.
-    queues: {} as SyncDeps["queues"],
-    luxsci: () => client,
-    secretKey: Buffer.alloc(32),
-    settings: {
-      stateDir: tmpdir(),
-      fileRetentionDays: 7,
-      maxJobsWaitMs: 0,
-      exportPollMs: 0,
-      overlapMs: 0,
-      intervalSeconds: 300,
-    },
-  };
-  try {
-    await syncChannelByApi(syncDeps, CHANNEL, { pageSize });
-  } finally {
-    await prisma.$disconnect();
+  async function* iterateReport(kind: ReportKind) {
+    yield* pages.get(kind) ?? [];
   }
+  await withStandInApiSync(deps, db.url, iterateReport, (syncDeps) =>
+    syncChannelByApi(syncDeps, CHANNEL, { pageSize }),
+  );
 }
 
 await ensureTemplateDatabase();
@@ -584,7 +559,8 @@ try {
     `CPU while the clock ran (2 cores): this process (parsing, sums, all its threads) ${csv.nodeCpu.toFixed(1)} / ${api.nodeCpu.toFixed(1)} s, Redis (XADD) ${csv.redisCpu.toFixed(1)} / ${api.redisCpu.toFixed(1)} s, PostgreSQL the rest`,
     "timed: until every event is in email_event, offer history, suppression and contact_engagement and on the events stream",
   ];
-  for (const line of lines) console.log(line);
+  // With --only, the path's own line above is the result: these pair both paths.
+  if (only === undefined) for (const line of lines) console.log(line);
   if (!values["no-write"] && only === undefined) {
     writeBenchmarkSection(
       "Event import (packages/inbound)",
