@@ -1,4 +1,5 @@
 import type { EventType } from "../import/map-row.ts";
+import type { EngagementCounts } from "../metrics/contact-engagement.ts";
 import { OFFER_HISTORY_PRECEDENCE } from "./offer-history.ts";
 import { SUPPRESSION_SOURCES } from "./suppression.ts";
 
@@ -40,16 +41,8 @@ export interface RecipientSums {
 }
 
 /** The new events of one address: a contact_engagement row's worth. */
-export interface AddressSums {
+export interface AddressSums extends EngagementCounts {
   email: string;
-  sent: number;
-  delivered: number;
-  opened: number;
-  clicked: number;
-  /** hard_fail + failed + spam. */
-  failed: number;
-  complaint: number;
-  unsubscribed: number;
   firstMs: number;
   lastMs: number;
   /** Opens / clicks per UTC hour of day; null when there were none. */

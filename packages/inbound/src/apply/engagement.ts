@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { type CopyCell, copyIntoTempTable, type TempColumn } from "../import/copy-stage.ts";
+import type { EngagementCounts } from "../metrics/contact-engagement.ts";
 import type { AddressSums } from "./aggregate.ts";
 
 // contact_engagement (prisma/schema.prisma): per (channel, lowercased email) counters, first
@@ -12,7 +13,7 @@ import type { AddressSums } from "./aggregate.ts";
 // can touch a million addresses. A new row's peaks come with its sums (peakHour).
 
 const HOURS = Array.from({ length: 24 }, (_, hour) => hour);
-const COUNTERS = [
+const COUNTERS: readonly (keyof EngagementCounts)[] = [
   "sent",
   "delivered",
   "opened",
@@ -20,7 +21,7 @@ const COUNTERS = [
   "failed",
   "complaint",
   "unsubscribed",
-] as const;
+];
 const HISTOGRAMS = ["open", "click"] as const;
 const SUMS_TABLE = "lr_apply_addresses";
 const SUMS_COLUMNS: readonly TempColumn[] = [
@@ -58,13 +59,7 @@ function intArray(cells: Int32Array | null): string | null {
 function sumsRow(sums: AddressSums): CopyCell[] {
   return [
     sums.email,
-    sums.sent,
-    sums.delivered,
-    sums.opened,
-    sums.clicked,
-    sums.failed,
-    sums.complaint,
-    sums.unsubscribed,
+    ...COUNTERS.map((counter) => sums[counter]),
     sums.firstMs,
     sums.lastMs,
     intArray(sums.openHours),

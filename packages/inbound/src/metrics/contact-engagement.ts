@@ -2,9 +2,8 @@ import type pg from "pg";
 
 // Reads contact_engagement (maintained by the apply step, apply/engagement.ts).
 
-export interface ContactEngagement {
-  channelId: string;
-  email: string;
+/** contact_engagement's counters: an address's events of each kind. */
+export interface EngagementCounts {
   sent: number;
   delivered: number;
   opened: number;
@@ -13,6 +12,11 @@ export interface ContactEngagement {
   failed: number;
   complaint: number;
   unsubscribed: number;
+}
+
+export interface ContactEngagement extends EngagementCounts {
+  channelId: string;
+  email: string;
   firstEventAt: Date;
   lastEventAt: Date;
   /** Opens per UTC hour of day (24 counts). */
