@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { type CopyCell, copyIntoTempTable, type TempColumn } from "../import/copy-stage.ts";
+import { fromEpochMs } from "../import/epoch-ms.ts";
 import type { EngagementCounts } from "../metrics/contact-engagement.ts";
 import type { AddressSums } from "./aggregate.ts";
 
@@ -109,8 +110,8 @@ export async function applyEngagement(
   const result = await client.query(
     `WITH g AS (
        SELECT s.*,
-              timestamptz 'epoch' + s.first_ms * interval '1 millisecond' AS first_event_at,
-              timestamptz 'epoch' + s.last_ms * interval '1 millisecond' AS last_event_at
+              ${fromEpochMs("s.first_ms")} AS first_event_at,
+              ${fromEpochMs("s.last_ms")} AS last_event_at
          FROM ${SUMS_TABLE} s
      ), updated AS (
        UPDATE contact_engagement c SET

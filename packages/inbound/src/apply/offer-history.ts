@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { type CopyCell, copyIntoTempTable, type TempColumn } from "../import/copy-stage.ts";
+import { fromEpochMs } from "../import/epoch-ms.ts";
 import type { RecipientSums } from "./aggregate.ts";
 
 // Offer History State (seed 000 inbound step 8): one row per recipient of an execution.
@@ -81,8 +82,7 @@ export async function applyOfferHistory(
     "g.opens > 0",
     "g.clicks > 0",
   ];
-  const at = (column: string) =>
-    `timestamptz 'epoch' + s.${column.replace("_at", "_ms")} * interval '1 millisecond' AS ${column}`;
+  const at = (column: string) => `${fromEpochMs(`s.${column.replace("_at", "_ms")}`)} AS ${column}`;
   const result = await client.query(
     `WITH g AS (
        SELECT s.execution_id, s.contact_id, t.offer_id, s.email, s.rank,

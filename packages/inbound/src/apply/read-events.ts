@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
+import { toEpochMs } from "../import/epoch-ms.ts";
 import type { EventType } from "../import/map-row.ts";
 import type { AppliedEvent } from "./aggregate.ts";
 import { SUPPRESSION_SOURCES } from "./suppression.ts";
@@ -107,7 +108,7 @@ export async function* readStoredEvents(
     const stream = client.query(
       copyTo(`COPY (
         SELECT id, type, execution_id, contact_id, email,
-               (date_part('epoch', occurred_at) * 1000)::bigint,
+               ${toEpochMs("occurred_at")},
                CASE WHEN type IN ${SUPPRESSING_TYPES} THEN status END,
                CASE WHEN type IN ${FAILURE_TYPES} THEN details END,
                sendmail_id,

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { copyIntoTempTable, type TempColumn } from "../import/copy-stage.ts";
+import { fromEpochMs } from "../import/epoch-ms.ts";
 import type { SuppressionCandidate } from "./aggregate.ts";
 
 // Seed 000 inbound step 9: HardFail, Failed and Spam fulfillment states go to the suppression
@@ -46,7 +47,7 @@ export async function applySuppressions(
   if (copied === 0) return 0;
   const result = await client.query(
     `INSERT INTO suppression (email, source, reason, channel_id, at)
-     SELECT email, source, reason, $1, timestamptz 'epoch' + at_ms * interval '1 millisecond'
+     SELECT email, source, reason, $1, ${fromEpochMs("at_ms")}
        FROM ${CANDIDATES_TABLE}
       ORDER BY email, source
      ON CONFLICT (email, source) DO NOTHING`,

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { fromEpochMs, toEpochMs } from "./epoch-ms.ts";
 
 // Set-based half of the import (seed 000 inbound steps 6-7): staged report events become
 // email_event rows in one INSERT ... SELECT joined to tracking. Only new events are inserted:
@@ -85,7 +86,7 @@ async function newestStoredCase(
   if (kinds.length === 0) return "NULL::bigint";
   const { rows } = await client.query<{ execution_id: number; type: string; newest_ms: string }>(
     `SELECT k.execution_id, k.type::text,
-            (SELECT (date_part('epoch', max(e.occurred_at)) * 1000)::bigint FROM email_event e
+            (SELECT ${toEpochMs("max(e.occurred_at)")} FROM email_event e
               WHERE e.execution_id = k.execution_id AND e.type = k.type) AS newest_ms
        FROM unnest($1::int[], $2::event_type[]) AS k (execution_id, type)`,
     [kinds.map((k) => k.executionId), kinds.map((k) => k.type)],
@@ -135,7 +136,7 @@ export async function insertNewEvents(
                               occurred_at, email, chid, status, details, url, ip, user_agent)
      SELECT $1, s.execution_id, s.contact_id, s.sendmail_id, s.type, s.occurred_at,
             s.email, s.chid, s.status, s.details, s.url, s.ip, s.user_agent
-       FROM (SELECT r.*, timestamptz 'epoch' + r.occurred_ms * interval '1 millisecond' AS occurred_at,
+       FROM (SELECT r.*, ${fromEpochMs("r.occurred_ms")} AS occurred_at,
                     r.type IN ${ONCE_PER_MESSAGE} AS once
                FROM ${staged} r) s
        JOIN tracking t
