@@ -1,4 +1,4 @@
-import type { EventType } from "../import/map-row.ts";
+import { type EventType, FAILURE_TYPES } from "../import/map-row.ts";
 import type { EngagementCounts } from "../metrics/contact-engagement.ts";
 import { OFFER_HISTORY_PRECEDENCE } from "./offer-history.ts";
 import { SUPPRESSION_SOURCES } from "./suppression.ts";
@@ -19,7 +19,7 @@ const RANK: Record<EventType, number> = Object.fromEntries(
   OFFER_HISTORY_PRECEDENCE.map((state, i) => [state, i + 1]),
 ) as Record<EventType, number>;
 
-const FAILURES: ReadonlySet<EventType> = new Set(["failed", "hard_fail", "spam"]);
+const FAILURES: ReadonlySet<EventType> = new Set(FAILURE_TYPES);
 
 /** The new events of one (execution, contact): an offer_history row's worth. */
 export interface RecipientSums {

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { toEpochMs } from "../import/epoch-ms.ts";
-import type { EventType } from "../import/map-row.ts";
+import { type EventType, FAILURE_TYPES, sqlTypeList } from "../import/map-row.ts";
 import type { AppliedEvent } from "./aggregate.ts";
 import { SUPPRESSION_SOURCES } from "./suppression.ts";
 
@@ -13,10 +13,8 @@ import { SUPPRESSION_SOURCES } from "./suppression.ts";
 // scanned the whole table in parallel and sorted the million on disk instead (~3 s more).
 
 const LF = 0x0a;
-const SUPPRESSING_TYPES = `(${Object.keys(SUPPRESSION_SOURCES)
-  .map((type) => `'${type}'`)
-  .join(", ")})`;
-const FAILURE_TYPES = "('failed', 'hard_fail', 'spam')";
+const SUPPRESSING_TYPES = sqlTypeList(Object.keys(SUPPRESSION_SOURCES));
+const FAILURES = sqlTypeList(FAILURE_TYPES);
 
 const COPY_ESCAPES: Record<string, string> = {
   b: "\b",
@@ -110,7 +108,7 @@ export async function* readStoredEvents(
         SELECT id, type, execution_id, contact_id, email,
                ${toEpochMs("occurred_at")},
                CASE WHEN type IN ${SUPPRESSING_TYPES} THEN status END,
-               CASE WHEN type IN ${FAILURE_TYPES} THEN details END,
+               CASE WHEN type IN ${FAILURES} THEN details END,
                sendmail_id,
                CASE WHEN type = 'clicked' THEN url END
           FROM email_event

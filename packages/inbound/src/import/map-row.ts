@@ -17,6 +17,14 @@ export type EventType =
   | "complaint"
   | "unsubscribed";
 
+/** The types that are a failed delivery: counted together as `failed` (metrics, engagement). */
+export const FAILURE_TYPES: readonly EventType[] = ["failed", "hard_fail", "spam"];
+
+/** `types` as an SQL list of enum literals: ('failed', 'hard_fail', 'spam'). */
+export function sqlTypeList(types: readonly string[]): string {
+  return `(${types.map((type) => `'${type}'`).join(", ")})`;
+}
+
 /** The report column holding each kind's event date (contract "Reports"). */
 export const DATE_COLUMN: Record<ReportKind, string> = {
   sent: "date_sent",

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { FAILURE_TYPES, sqlTypeList } from "../import/map-row.ts";
 
 // Seed 000 inbound step 11 ("update the state and metrics count"): counts read straight from
 // email_event, which the (execution_id, type) index serves; nothing to keep in step.
@@ -30,7 +31,7 @@ interface MetricsRow {
 const METRICS_COLUMNS = `
   count(*) FILTER (WHERE type = 'sent') AS sent,
   count(*) FILTER (WHERE type = 'delivered') AS delivered,
-  count(*) FILTER (WHERE type IN ('hard_fail', 'failed', 'spam')) AS failed,
+  count(*) FILTER (WHERE type IN ${sqlTypeList(FAILURE_TYPES)}) AS failed,
   count(DISTINCT (execution_id, contact_id)) FILTER (WHERE type = 'opened') AS opened_unique,
   count(*) FILTER (WHERE type = 'opened') AS opened_total,
   count(DISTINCT (execution_id, contact_id)) FILTER (WHERE type = 'clicked') AS clicked_unique,
