@@ -65,9 +65,9 @@ export function applyInBackground(
       result.applied += sums.sums.events;
     } else {
       // Another apply wrote these events meanwhile: start over from its cursor.
-      const again = await applyNewEvents(deps, channelId, batchEvents);
-      result.applied += again.applied;
-      result.published += again.published;
+      const redone = await applyNewEvents(deps, channelId, batchEvents);
+      result.applied += redone.applied;
+      result.published += redone.published;
     }
   }
 

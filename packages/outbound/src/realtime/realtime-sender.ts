@@ -255,9 +255,14 @@ export class RealtimeSender {
     for (const contactId of lost)
       results.set(contactId, new LockLostError(`realtime ${contactId}`));
     const pending = waiting.filter((item) => !lost.has(item.contactId));
-    retried.splice(0, retried.length, ...retried.filter((item) => !lost.has(item.contactId)));
     if (pending.length > 0) {
-      const sent = await this.sendGroup(channel, offerId, contentHash, pending, retried);
+      const sent = await this.sendGroup(
+        channel,
+        offerId,
+        contentHash,
+        pending,
+        retried.filter((item) => !lost.has(item.contactId)),
+      );
       await markRecipientsSent(
         this.deps.pool,
         pending.map((item) => ids.get(item.contactId) as string),
