@@ -12,9 +12,9 @@ import { advanceWatermark, queryStart } from "./watermark.ts";
 // rows), from its watermark, filtered by the chid header; the watermark moves once the whole
 // report has been read and stored. Two imports are under way at a time, across reports: the
 // next pages (of this report or the next) are fetched, parsed and staged while the rows before
-// are inserted (an import waits for the channel's lock only to insert). Stored events are applied (offer history, suppression,
-// engagement) and published in the background as the imports go (apply/), and once more at
-// the end for the last of them.
+// are inserted (an import waits for the channel's lock only to insert). Stored events are
+// applied (offer history, suppression, engagement) and published in the background as the
+// imports go (apply/), and once more at the end for the last of them.
 
 export interface KindResult {
   kind: ReportKind;
