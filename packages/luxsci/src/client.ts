@@ -27,6 +27,9 @@ import type {
   Suppression,
 } from "./types.ts";
 
+/** A Date header older than this is read again before it dates anything (clocks drift). */
+const SERVER_CLOCK_MAX_AGE_MS = 5 * 60_000;
+
 export interface LuxSciClientOptions extends TransportOptions {
   /** e.g. "https://rest.luxsci.com/perl/api/v2" (the simulator's `url`). */
   baseUrl: string;
@@ -126,6 +129,24 @@ export class LuxSciClient {
 
   getSuppressions(): Promise<Suppression[]> {
     return getSuppressions(this.http);
+  }
+
+  /**
+   * LuxSci's time now, from the Date header of its latest reply; undefined before any reply.
+   * Moments at LuxSci are compared on this clock, never on the host's.
+   */
+  serverNow(): Date | undefined {
+    return this.http.clock.now();
+  }
+
+  /**
+   * LuxSci's time now, reading its clock afresh (a profile call) when no reply in the last
+   * `maxAgeMs` carried a Date header. Falls back to the host's clock only when LuxSci sends
+   * no Date header at all.
+   */
+  async serverTime(maxAgeMs = SERVER_CLOCK_MAX_AGE_MS): Promise<Date> {
+    if (this.http.clock.ageMs() > maxAgeMs) await this.getProfile();
+    return this.http.clock.now() ?? new Date();
   }
 
   /** Closes the connection pool; in-flight calls finish first. */

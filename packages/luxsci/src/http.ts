@@ -13,6 +13,7 @@ import {
 } from "./errors/classify.ts";
 import { LuxSciRequestError } from "./errors/request-error.ts";
 import { computeBackoffMs, sleep } from "./retry.ts";
+import { ServerClock } from "./server-clock.ts";
 import { buildSignatureCookie, signAuth } from "./signing.ts";
 import { type OutgoingRequest, Transport, type TransportOptions } from "./transport.ts";
 
@@ -63,6 +64,8 @@ export class LuxSciHttp {
   private readonly transport: Transport;
   private readonly prefix: string;
   private readonly session: AuthSession;
+  /** LuxSci's time, from the Date header of every reply (errors included). */
+  readonly clock = new ServerClock();
 
   constructor(private readonly settings: HttpSettings) {
     const url = new URL(settings.baseUrl);
@@ -175,7 +178,10 @@ export class LuxSciHttp {
             });
       const outcome = await this.transport
         .send({ method: spec.method, path, query, body, cookie })
-        .then((reply) => classifyReply(reply, this.settings.maxRetryAfterMs))
+        .then((reply) => {
+          this.clock.observe(reply.headers.date);
+          return classifyReply(reply, this.settings.maxRetryAfterMs);
+        })
         .catch((error: unknown) => ({
           ok: false as const,
           failure: classifyTransportError(error),

@@ -12,6 +12,7 @@ export {
   classifyReply,
   classifyTransportError,
   type Failure,
+  isRefusal,
   isRetryableErrorCode,
   RETRYABLE_ERROR_CODES,
   RETRYABLE_STATUSES,
@@ -28,6 +29,7 @@ export {
   DEFAULT_RETRY_BASE_MS,
   parseRetryAfterMs,
 } from "./retry.ts";
+export { SERVER_CLOCK_UNCERTAINTY_MS, ServerClock } from "./server-clock.ts";
 export { buildSignatureCookie, sha256Hex, signAuth, signRequest } from "./signing.ts";
 export { DEFAULT_TIMEOUT_MS } from "./transport.ts";
 export type * from "./types.ts";

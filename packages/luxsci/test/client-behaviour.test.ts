@@ -297,3 +297,97 @@ describe("no secret in error messages", () => {
     expect(error.message).toContain("[redacted]");
   });
 });
+
+describe("whether a failed call may have taken effect (refused)", () => {
+  const SEND = "/perl/api/v2/user/alice/email/send";
+  const message = {
+    from_address: "news@acme.example",
+    to: ["ann@example.com"],
+    subject: "Hi",
+    body: "Hello",
+  };
+  const sendOnce = (client: LuxSciClient) =>
+    caught(client.sendEmail([message], { maxAttempts: 1 })) as Promise<LuxSciRequestError>;
+  const onSend =
+    (reply: NonNullable<ReturnType<NonNullable<SeedServer["script"]>>>) =>
+    (request: { path: string }) =>
+      request.path === SEND ? reply : undefined;
+
+  it.each([400, 401, 404, 408, 413, 417, 429, 503])(
+    "HTTP %i: LuxSci answered a refusal, nothing was sent",
+    async (status) => {
+      server.script = onSend({ status, body: { success: 0, error: "no" } });
+      expect((await sendOnce(makeClient())).refused).toBe(true);
+    },
+  );
+
+  it("success: 0 with HTTP 200 is a refusal", async () => {
+    server.script = onSend({ status: 200, body: { success: 0, error: "bad template" } });
+    expect((await sendOnce(makeClient())).refused).toBe(true);
+  });
+
+  it.each([500, 502, 504])("HTTP %i: the outcome is unknown", async (status) => {
+    server.script = onSend({ status, body: { success: 0, error: "oops" } });
+    expect((await sendOnce(makeClient())).refused).toBe(false);
+  });
+
+  it("a reset, a hang past the timeout, a garbled or ill-shaped 200: unknown", async () => {
+    for (const reply of [
+      "reset" as const,
+      "hang" as const,
+      { status: 200, body: '{"success": 1, "data": [' },
+      { status: 200, body: { success: 1, auth: "x", data: [] } },
+    ]) {
+      server.script = onSend(reply);
+      const error = await sendOnce(makeClient({ timeoutMs: 300 }));
+      expect(error.refused, JSON.stringify(reply)).toBe(false);
+    }
+  });
+
+  it("a connection LuxSci never accepted (ECONNREFUSED) is a refusal", async () => {
+    const closed = new LuxSciClient({
+      baseUrl: "http://127.0.0.1:1/perl/api/v2",
+      ...account,
+      retries: 1,
+    });
+    clients.push(closed);
+    const error = await caught(closed.getProfile());
+    expect(error).toMatchObject({ code: "ECONNREFUSED", refused: true });
+  });
+
+  it("a message the client refuses to send (validation) is a refusal", async () => {
+    const error = await caught(
+      makeClient().sendEmail([{ ...message, headers: [["chid", "1\r\nBcc: x@example.com"]] }]),
+    );
+    expect(error).toMatchObject({ refused: true, attempts: 0 });
+  });
+});
+
+describe("LuxSci's clock (Date header)", () => {
+  it("serverNow follows LuxSci's Date header, not the host's clock", async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000).toUTCString();
+    server.script = (request) =>
+      request.path === PROFILE
+        ? {
+            status: 200,
+            body: { success: 1, auth: "x", data: { uid: "1" } },
+            headers: { date: hourAgo },
+          }
+        : undefined;
+    const client = makeClient();
+    expect(client.serverNow()).toBeUndefined();
+    await client.getProfile().catch(() => undefined);
+    const offset = (client.serverNow()?.getTime() ?? 0) - Date.now();
+    expect(offset).toBeGreaterThan(-3_600_000 - 2_000);
+    expect(offset).toBeLessThan(-3_600_000 + 2_000);
+  });
+
+  it("serverTime reads the clock with a profile call when it has none", async () => {
+    const client = makeClient();
+    const at = await client.serverTime();
+    expect(Math.abs(at.getTime() - Date.now())).toBeLessThan(2_000);
+    expect(count(PROFILE)).toBe(1);
+    await client.serverTime();
+    expect(count(PROFILE)).toBe(1);
+  });
+});

@@ -42,6 +42,49 @@ export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
 // (ProtocolError, ServerProtocolViolation) come as families of codes.
 const RETRYABLE_CODE_PREFIXES = ["ERR_TLS_", "ERR_SSL_", "HPE_"];
 
+/**
+ * Failures before a request could reach LuxSci: no connection (refused, unreachable, DNS) or
+ * no TLS session. Every other transport failure (a reset, a timeout waiting for the reply, a
+ * socket closed mid-reply) may come after LuxSci received and handled the request.
+ */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+]);
+const NOT_SENT_CODE_PREFIXES = ["ERR_TLS_", "ERR_SSL_"];
+
+/**
+ * HTTP statuses that say LuxSci did not carry the request out: it was refused as invalid or
+ * unauthorised (4xx), limited (429), or turned away while LuxSci was unavailable (503, which
+ * LuxSci answers before handling). 500, 502 and 504 are not here: a server error or a gateway
+ * giving up says nothing about whether the call behind it took effect.
+ */
+function statusMeansRefused(status: number): boolean {
+  return (status >= 400 && status < 500) || status === 503;
+}
+
+/** True when LuxSci certainly did not act on the call (see LuxSciError.refused). */
+export function isRefusal(failure: Failure): boolean {
+  if (failure.kind === "rate_limit" || failure.kind === "auth" || failure.kind === "max_jobs")
+    return true;
+  if (failure.status !== undefined) {
+    // A 2xx that failed is either `success: 0` (LuxSci said no) or a garbled body (unknown).
+    if (failure.status >= 200 && failure.status < 300) return failure.kind === "request";
+    return statusMeansRefused(failure.status);
+  }
+  const code = failure.code;
+  return (
+    code !== undefined &&
+    (NOT_SENT_CODES.has(code) || NOT_SENT_CODE_PREFIXES.some((p) => code.startsWith(p)))
+  );
+}
+
 export type Failure =
   | {
       kind: "retryable";
@@ -179,7 +222,12 @@ export function toLuxSciError(
 ): LuxSciError {
   const luxsciMessage =
     failure.luxsciMessage === undefined ? undefined : scrub(failure.luxsciMessage);
-  const context: LuxSciErrorContext = { ...where, status: failure.status, luxsciMessage };
+  const context: LuxSciErrorContext = {
+    ...where,
+    status: failure.status,
+    luxsciMessage,
+    refused: isRefusal(failure),
+  };
   switch (failure.kind) {
     case "retryable":
       return new LuxSciRetryableError(

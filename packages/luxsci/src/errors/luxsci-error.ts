@@ -11,6 +11,11 @@ export interface LuxSciErrorContext {
   luxsciMessage?: string | undefined;
   /** Transport error code (ECONNRESET, UND_ERR_HEADERS_TIMEOUT, ...) when there was one. */
   code?: string | undefined;
+  /**
+   * True only when LuxSci certainly did not carry the call out: it answered a refusal, or the
+   * request never reached it. Undefined/false: the outcome is unknown (see `refused`).
+   */
+  refused?: boolean | undefined;
   cause?: unknown;
 }
 
@@ -26,6 +31,13 @@ export abstract class LuxSciError extends Error {
   readonly attempts: number;
   readonly luxsciMessage: string | undefined;
   readonly code: string | undefined;
+  /**
+   * Whether LuxSci certainly did not act on the call: a refusal it answered (4xx, 429, 503,
+   * `success: 0`) or a connection that never opened. False means the outcome is unknown (a
+   * timeout, a reset, 500/502/504, a lost or garbled reply): for a send, the messages may have
+   * been accepted, and only LuxSci's sent report can tell (DESIGN "Exactly once").
+   */
+  readonly refused: boolean;
 
   constructor(message: string, context: LuxSciErrorContext) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
@@ -35,6 +47,7 @@ export abstract class LuxSciError extends Error {
     this.attempts = context.attempts;
     this.luxsciMessage = context.luxsciMessage;
     this.code = context.code;
+    this.refused = context.refused ?? false;
   }
 }
 

@@ -23,6 +23,7 @@ export class LuxSciValidationError extends LuxSciError {
     super(`LuxSci ${request.method} ${request.path} not sent: ${where} ${problem}`, {
       ...request,
       attempts: 0,
+      refused: true,
     });
     this.field = field;
     this.messageIndex = messageIndex;
