@@ -23,6 +23,8 @@ export class ConfigError extends Error {
 export interface Config {
   nodeEnv: TEnv["NODE_ENV"];
   databaseUrl: string;
+  /** Connection budget and timeouts of every PostgreSQL pool in the process. */
+  database: { poolMax: number; connectTimeoutMs: number; statementTimeoutMs: number };
   redisUrl: string;
   queuePrefix: string;
   /** 32-byte key for AES-256-GCM encryption of channel secrets at rest. */
@@ -49,11 +51,16 @@ export interface Config {
     timeoutMs: number;
     batchSize: number;
     maxJobsWaitMs: number;
+    /** LUXSCI_REPORT_LAG_MS: how long LuxSci's reports may take to show a call's effect. */
+    reportLagMs: number;
   };
+  reconcileIntervalMs: number;
   realtime: { flushMs: number; maxBatch: number };
   sync: {
     intervalSeconds: number;
     overlapSeconds: number;
+    rescanIntervalSeconds: number;
+    rescanWindowSeconds: number;
     exportPollMs: number;
     maxExportJobs: number;
     stateDir: string;
@@ -102,6 +109,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     nodeEnv: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
+    database: {
+      poolMax: e.DATABASE_POOL_MAX,
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    },
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
     secretKey,
@@ -136,11 +148,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.LUXSCI_TIMEOUT_MS,
       batchSize: e.LUXSCI_BATCH_SIZE,
       maxJobsWaitMs: e.LUXSCI_MAX_JOBS_WAIT_MS,
+      reportLagMs: e.LUXSCI_REPORT_LAG_MS,
     },
+    reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     realtime: { flushMs: e.REALTIME_FLUSH_MS, maxBatch: e.REALTIME_MAX_BATCH },
     sync: {
       intervalSeconds: e.SYNC_INTERVAL_SECONDS,
       overlapSeconds: e.SYNC_OVERLAP_SECONDS,
+      rescanIntervalSeconds: e.SYNC_RESCAN_INTERVAL_SECONDS,
+      rescanWindowSeconds: e.SYNC_RESCAN_WINDOW_SECONDS,
       exportPollMs: e.EXPORT_POLL_MS,
       maxExportJobs: e.LUXSCI_MAX_EXPORT_JOBS,
       stateDir: e.STATE_DIR,

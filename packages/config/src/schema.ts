@@ -129,13 +129,36 @@ export const ZEnv = z.object({
   LUXSCI_TIMEOUT_MS: intInRange(100, 600_000, 30_000),
   LUXSCI_BATCH_SIZE: intInRange(1, 1000, 1000),
   LUXSCI_MAX_JOBS_WAIT_MS: intInRange(0, 3_600_000, 60_000),
+  /**
+   * The longest LuxSci may take, after a call ends (answered, timed out or cut), to show what
+   * that call did in its reports. A send whose outcome is unknown is not sent again until this
+   * long has passed on LuxSci's clock and its sent report has been read (docs/reliability.md).
+   */
+  LUXSCI_REPORT_LAG_MS: intInRange(0, 86_400_000, 300_000),
   SYNC_INTERVAL_SECONDS: intInRange(10, 86_400, 300),
   /** Each sync re-reads this far before its watermark (late rows; re-reads add nothing). */
   SYNC_OVERLAP_SECONDS: intInRange(0, 86_400, 900),
+  /**
+   * Every SYNC_RESCAN_INTERVAL_SECONDS a channel's sync re-reads SYNC_RESCAN_WINDOW_SECONDS
+   * before its watermarks instead of the overlap: rows LuxSci adds later than the overlap.
+   */
+  SYNC_RESCAN_INTERVAL_SECONDS: intInRange(60, 30 * 86_400, 21_600),
+  SYNC_RESCAN_WINDOW_SECONDS: intInRange(0, 30 * 86_400, 172_800),
   /** Between two looks at LuxSci's /jobs while an export runs. */
   EXPORT_POLL_MS: intInRange(100, 600_000, 5_000),
   /** LuxSci's max_jobs: exports running at once per account (the exports queue's cap). */
   LUXSCI_MAX_EXPORT_JOBS: intInRange(1, 100, 2),
+  /** How often the housekeeping role re-adds jobs PostgreSQL says are missing from Redis. */
+  RECONCILE_INTERVAL_MS: intInRange(1_000, 86_400_000, 60_000),
+  /**
+   * PostgreSQL connections one process may open in all (its pools share this budget), so N
+   * processes need N x DATABASE_POOL_MAX of the server's max_connections.
+   */
+  DATABASE_POOL_MAX: intInRange(2, 1000, 10),
+  /** Waiting longer than this for a connection (server down, pool exhausted) is an error. */
+  DATABASE_CONNECT_TIMEOUT_MS: intInRange(100, 600_000, 10_000),
+  /** No statement runs longer (a 1M-row COPY takes ~10 s); idle transactions end after it too. */
+  DATABASE_STATEMENT_TIMEOUT_MS: intInRange(1_000, 86_400_000, 300_000),
   STATE_DIR: z.string().min(1).default("var/state"),
   STATE_FILE_RETENTION_DAYS: intInRange(1, 365, 7),
 });
