@@ -62,6 +62,8 @@ export async function startStack(
     QUEUE_PREFIX: queues.prefix,
     LUXSCI_RETRY_BASE_MS: "20",
     LUXSCI_TIMEOUT_MS: "5000",
+    // The simulator shows sends in its sent report at once unless a test sets a lag.
+    LUXSCI_REPORT_LAG_MS: "1500",
     LOG_LEVEL: "warn",
     WORKER_QUEUES: "send",
     WORKER_LOCK_MS: "3000",

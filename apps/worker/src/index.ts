@@ -7,8 +7,6 @@ import { startRealtimeWorkers } from "./realtime-workers.ts";
 import { startSendWorkers } from "./send-workers.ts";
 import { startHousekeepingWorkers, startSyncWorkers } from "./sync-workers.ts";
 
-export { channelWaiter } from "./send-workers.ts";
-
 // The worker process: the roles in WORKER_QUEUES, and a clean stop. `stop` lets running jobs
 // finish for up to shutdownTimeoutMs, then closes forcefully: an unfinished batch is taken
 // over by another worker (stalled job) and reconciled against LuxSci before it sends again.

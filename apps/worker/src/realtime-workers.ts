@@ -1,37 +1,45 @@
 import type { Config } from "@luxrelay/config";
-import { createRedisConnection, QUEUE_NAMES, ZRealtimePayload } from "@luxrelay/jobs";
+import {
+  channelThrottle,
+  createRedisConnection,
+  QUEUE_NAMES,
+  ZRealtimePayload,
+} from "@luxrelay/jobs";
 import type { Logger } from "@luxrelay/logger";
-import { LuxSciRateLimitError } from "@luxrelay/luxsci";
-import { type OutboundDeps, RealtimeSender } from "@luxrelay/outbound";
-import { Worker } from "bullmq";
+import { type OutboundDeps, RealtimeSender, RetryLaterError } from "@luxrelay/outbound";
+import { DelayedError, Worker } from "bullmq";
 import { lockRenewer, parsePayload } from "./payload.ts";
 
-// The `realtime` role (DESIGN "Realtime sends"): many realtime jobs held at once, each waiting
-// in the micro-batcher for its group's POST. A 429 pauses the queue for its Retry-After and
-// puts the waiting jobs back without using an attempt.
+// The `realtime` role: many realtime jobs held at once, each waiting in the micro-batcher for
+// its group's POST. A job that must wait (a 429 holds its channel; an earlier call's outcome
+// is not settled yet) is put back as a delayed job, without using an attempt.
 
 export async function startRealtimeWorkers(deps: OutboundDeps, config: Config, logger: Logger) {
-  let worker: Worker | undefined;
+  const holds = createRedisConnection({ redisUrl: config.redisUrl });
+  const throttle = channelThrottle(holds, config.queuePrefix);
   const sender = new RealtimeSender(deps, {
     flushMs: config.realtime.flushMs,
     maxBatch: config.realtime.maxBatch,
-    rateLimit: async (ms) => {
-      logger.warn({ retryAfterMs: ms }, "LuxSci rate limit: realtime queue paused");
-      await worker?.rateLimit(ms);
+    pauseChannel: async (channelId, ms) => {
+      logger.warn(
+        { channelId, retryAfterMs: ms },
+        "LuxSci rate limit: channel's realtime sends wait",
+      );
+      await throttle.pause(channelId, ms);
     },
   });
-  worker = new Worker(
+  const worker = new Worker(
     QUEUE_NAMES.realtime,
     async (job, token) => {
+      const payload = parsePayload(ZRealtimePayload, job);
+      const held = await throttle.pausedFor(payload.channelId);
       try {
-        return await sender.send(
-          parsePayload(ZRealtimePayload, job),
-          new Date(job.timestamp),
-          lockRenewer(job, token, config.worker.lockMs),
-        );
+        if (held > 0) throw new RetryLaterError(held, "channel held after a 429");
+        return await sender.send(payload, lockRenewer(job, token, config.worker.lockMs));
       } catch (error) {
-        if (error instanceof LuxSciRateLimitError) throw Worker.RateLimitError();
-        throw error;
+        if (!(error instanceof RetryLaterError)) throw error;
+        await job.moveToDelayed(Date.now() + error.delayMs, token);
+        throw new DelayedError();
       }
     },
     {
@@ -52,5 +60,6 @@ export async function startRealtimeWorkers(deps: OutboundDeps, config: Config, l
   worker.on("error", (error) =>
     logger.error({ queue: "realtime", err: error.message }, "worker error"),
   );
+  worker.on("closed", () => void holds.quit());
   return [worker];
 }

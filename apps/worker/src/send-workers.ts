@@ -1,5 +1,6 @@
 import type { Config } from "@luxrelay/config";
 import {
+  channelThrottle,
   createRedisConnection,
   QUEUE_NAMES,
   ZFinalizePayload,
@@ -15,22 +16,11 @@ import {
   sendBatch,
 } from "@luxrelay/outbound";
 import { DelayedError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { lockRenewer, parsePayload } from "./payload.ts";
 
-// The `send` role (DESIGN "Outbound"): plan, send and finalize workers. Each processor parses
-// its payload at the door and calls one service function; BullMQ specifics (rate limit,
-// delayed retry) are handed to the service as a small control object.
-
-/** A fixed one-minute window per channel in Redis: how long to wait before one more call. */
-export function channelWaiter(redis: Redis, prefix: string) {
-  return async (channelId: string, perMinute: number): Promise<number> => {
-    const minute = Math.floor(Date.now() / 60_000);
-    const key = `${prefix}:ratelimit:${channelId}:${minute}`;
-    const [[, count]] = (await redis.multi().incr(key).expire(key, 120).exec()) as [[null, number]];
-    return count > perMinute ? (minute + 1) * 60_000 - Date.now() + 50 : 0;
-  };
-}
+// The `send` role: plan, send and finalize workers. Each processor parses its payload at the
+// door and calls one service function; BullMQ and Redis specifics (a delayed retry that uses
+// no attempt, the per-channel holds) are handed to the service as a small control object.
 
 export async function startSendWorkers(
   deps: OutboundDeps,
@@ -46,28 +36,26 @@ export async function startSendWorkers(
     maxStalledCount: config.worker.maxStalled,
   };
   const limiterRedis = createRedisConnection({ redisUrl: config.redisUrl });
-  const channelWait = channelWaiter(limiterRedis, config.queuePrefix);
+  const throttle = channelThrottle(limiterRedis, config.queuePrefix);
 
   const plan = new Worker(
     QUEUE_NAMES.plan,
     async (job) => planExecution(deps, parsePayload(ZPlanPayload, job).executionId),
     { ...options, connection: connection(), concurrency: 2 },
   );
-  const send: Worker = new Worker(
+  const send = new Worker(
     QUEUE_NAMES.send,
     async (job, token) => {
       const control: SendJobControl = {
         attemptsMade: job.attemptsMade,
         attempts: job.opts.attempts ?? 1,
-        async rateLimit(ms) {
-          await send.rateLimit(ms);
-          return Worker.RateLimitError();
-        },
         async delay(ms) {
           await job.moveToDelayed(Date.now() + ms, token);
           return new DelayedError();
         },
-        channelWait,
+        channelWait: throttle.waitForRate,
+        channelPausedFor: throttle.pausedFor,
+        pauseChannel: throttle.pause,
         ownsLock: lockRenewer(job, token, config.worker.lockMs),
       };
       return sendBatch(deps, parsePayload(ZSendBatchPayload, job), control);

@@ -1,3 +1,4 @@
+export { type ChannelThrottle, channelThrottle } from "./channel-throttle.ts";
 export { createRedisConnection, type RedisConnectionOptions } from "./connection.ts";
 export {
   JOB_NAMES,

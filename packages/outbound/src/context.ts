@@ -3,6 +3,7 @@ import type { Logger } from "@luxrelay/logger";
 import type { LuxSciClient } from "@luxrelay/luxsci";
 import type { FlowProducer, Queue } from "bullmq";
 import type pg from "pg";
+import type { SettleRule } from "./send/settle.ts";
 
 // What the outbound services need, built once by an app (STYLE.md 1: apps wire, packages work).
 
@@ -32,4 +33,6 @@ export interface OutboundDeps {
   defaults: { batchSize: number };
   /** First backoff step of a send job (LUXSCI_RETRY_BASE_MS). */
   retryBaseMs: number;
+  /** When an unknown send outcome is settled (LUXSCI_REPORT_LAG_MS, LUXSCI_TIMEOUT_MS). */
+  settle: SettleRule;
 }

@@ -44,3 +44,18 @@ export class LockLostError extends Error {
     this.name = "LockLostError";
   }
 }
+
+/**
+ * Not now: the job should come back after `delayMs` without using an attempt (an unknown send
+ * outcome waiting for LuxSci's sent report, a channel held after a 429). Workers turn it into
+ * a delayed job.
+ */
+export class RetryLaterError extends Error {
+  constructor(
+    readonly delayMs: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = "RetryLaterError";
+  }
+}

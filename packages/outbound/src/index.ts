@@ -9,6 +9,7 @@ export {
   LockLostError,
   NotFoundError,
   OutboundInputError,
+  RetryLaterError,
 } from "./errors.ts";
 export { cancelExecution, pauseExecution, resumeExecution } from "./executions/control.ts";
 export { type CreateExecutionInput, createExecution } from "./executions/create.ts";

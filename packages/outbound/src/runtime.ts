@@ -49,6 +49,7 @@ export function createOutboundRuntime(config: Config, logger: Logger): OutboundR
     stateDir: config.sync.stateDir,
     defaults: { batchSize: config.luxsci.batchSize },
     retryBaseMs: config.luxsci.retryBaseMs,
+    settle: { reportLagMs: config.luxsci.reportLagMs, callTimeoutMs: config.luxsci.timeoutMs },
   };
   return {
     deps,

@@ -1,12 +1,12 @@
 import type { Channel } from "@luxrelay/db";
 import type { TRealtimePayload } from "@luxrelay/jobs";
-import { LuxSciRateLimitError } from "@luxrelay/luxsci";
+import { LuxSciError, LuxSciRateLimitError } from "@luxrelay/luxsci";
 import { UnrecoverableError } from "bullmq";
 import type pg from "pg";
 import { normalizeEmail } from "../audience/email.ts";
 import type { AudienceValue } from "../audience/source.ts";
 import type { OutboundDeps } from "../context.ts";
-import { LockLostError } from "../errors.ts";
+import { LockLostError, RetryLaterError } from "../errors.ts";
 import { chidOf, templateTitleOf, trackingIdOf } from "../ids.ts";
 import {
   compileVariants,
@@ -16,7 +16,12 @@ import {
 } from "../plan/variants.ts";
 import { loadChannel, loadOffer } from "../rows.ts";
 import { buildMessages, markRecipientsSent, templateInputOf } from "../send/messages.ts";
-import { findAlreadySent } from "../send/reconcile.ts";
+import {
+  markBeforeCall,
+  readSentReport,
+  settleAfterUnknown,
+  type Unsettled,
+} from "../send/settle.ts";
 import { withTransaction } from "../tx.ts";
 import { countRealtime } from "./activity.ts";
 import { MicroBatcher } from "./batcher.ts";
@@ -25,8 +30,8 @@ import { MicroBatcher } from "./batcher.ts";
 // contact, micro-batched per content group and channel into one POST, with the same
 // guarantees as batch sends. Each request key is a recipient row of the offer's realtime
 // execution (contact id `<contact>~<key>`), so a key is sent at most once: a row that exists
-// already is either sent (its result is returned) or was being sent when a worker died (it is
-// reconciled against LuxSci's sent report first).
+// already is either sent (its result is returned) or had a call whose outcome is unknown: it
+// is settled against LuxSci's sent report first (send/settle.ts, docs/reliability.md).
 
 export type RealtimeResult =
   | { status: "sent"; sendmailId: string; chid: string }
@@ -38,8 +43,6 @@ interface Pending {
   email: string;
   chid: string;
   slots: Record<string, string>;
-  /** When the job was queued: the reconcile window starts before it. */
-  since: Date;
   /** Renews the job's lock for the send to come; false when it has lapsed. */
   owns?: () => Promise<boolean>;
 }
@@ -56,8 +59,14 @@ const CACHE_MS = 10_000;
 export interface RealtimeSenderOptions {
   flushMs: number;
   maxBatch: number;
-  /** 429 from LuxSci: pause the realtime queue for this long. */
-  rateLimit?(ms: number): Promise<void>;
+  /** 429 from LuxSci: hold this channel's calls (and only this channel's) for `ms`. */
+  pauseChannel?(channelId: string, ms: number): Promise<void>;
+}
+
+/** A key's recipient row: its id, and its unsettled call if it has one (settle.ts). */
+interface RecipientRow {
+  id: string;
+  unsettled: Unsettled | null;
 }
 
 export class RealtimeSender {
@@ -138,11 +147,7 @@ export class RealtimeSender {
    * One realtime job: validate and render here (no database round trip), then wait for the
    * group's flush, which does the rest for the whole group at once.
    */
-  async send(
-    payload: TRealtimePayload,
-    enqueuedAt: Date,
-    owns?: () => Promise<boolean>,
-  ): Promise<RealtimeResult> {
+  async send(payload: TRealtimePayload, owns?: () => Promise<boolean>): Promise<RealtimeResult> {
     const { offerId, channelId, idempotencyKey, contact } = payload;
     const channel = await this.channel(channelId);
     const email = normalizeEmail(contact.email);
@@ -167,15 +172,14 @@ export class RealtimeSender {
       email: email.email,
       chid: chidOf(executionId, offerId, channel.id, contactId),
       slots,
-      since: enqueuedAt,
       owns,
     });
   }
 
   /**
    * One group, a handful of statements and at most one POST: suppression, the recipient rows
-   * (a key seen before is either sent already, or reconciled against the sent report), the QL
-   * template, the send, the sendmail ids.
+   * (a key seen before is sent already, or its earlier call is settled first: settle.ts), the
+   * QL template, the unsettled mark, the send, the sendmail ids.
    */
   private async flush(key: string, all: Pending[]): Promise<(RealtimeResult | Error)[]> {
     const [channelId, offerIdText, contentHash] = key.split("|") as [string, string, string];
@@ -184,147 +188,250 @@ export class RealtimeSender {
     const results = new Map<string, RealtimeResult | Error>();
     // The same key twice in one group (added twice, bypassing the job id): one send.
     const unique = [...new Map(all.map((item) => [item.contactId, item])).values()];
-    let candidates = unique;
-    if (channel.autoSuppress) {
-      const hits = await this.deps.pool.query<{ email: string }>(
-        "SELECT DISTINCT email FROM suppression WHERE email = ANY($1::text[])",
-        [unique.map((item) => item.email)],
-      );
-      const suppressed = new Set(hits.rows.map((row) => row.email));
-      for (const item of unique) {
-        if (suppressed.has(item.email))
-          results.set(item.contactId, { status: "suppressed", email: item.email });
-      }
-      candidates = unique.filter((item) => !suppressed.has(item.email));
-      if (suppressed.size > 0)
-        await countRealtime(this.deps, offerId, channelId, {
-          suppressed: unique.length - candidates.length,
-        });
-    }
+    const candidates = await this.dropSuppressed(channel, offerId, unique, results);
     const executionId = candidates[0]?.executionId;
-    const ids = new Map<string, string>();
-    const retried: Pending[] = [];
     if (executionId !== undefined) {
-      const inserted = await this.deps.pool.query<{ id: string; contact_id: string }>(
-        `INSERT INTO recipient (execution_id, contact_id, email, batch_seq, slot_data, chid)
-         SELECT $1, c, e, 0, s::jsonb, h FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS v(c, e, s, h)
-         ON CONFLICT (execution_id, contact_id) DO NOTHING RETURNING id, contact_id`,
-        [
-          executionId,
-          candidates.map((item) => item.contactId),
-          candidates.map((item) => item.email),
-          candidates.map((item) => JSON.stringify(item.slots)),
-          candidates.map((item) => item.chid),
-        ],
-      );
-      for (const row of inserted.rows) ids.set(row.contact_id, row.id);
-      const seen = candidates.filter((item) => !ids.has(item.contactId));
-      const seenById = new Map(seen.map((item) => [item.contactId, item]));
-      if (seen.length > 0) {
-        const existing = await this.deps.pool.query<{
-          id: string;
-          contact_id: string;
-          state: string;
-          sendmail_id: string | null;
-        }>(
-          `SELECT id, contact_id, state, sendmail_id FROM recipient
-           WHERE execution_id = $1 AND contact_id = ANY($2::text[])`,
-          [executionId, seen.map((item) => item.contactId)],
-        );
-        for (const row of existing.rows) {
-          const item = seenById.get(row.contact_id) as Pending;
-          if (row.state === "sent") {
-            results.set(row.contact_id, {
-              status: "sent",
-              sendmailId: row.sendmail_id as string,
-              chid: item.chid,
-            });
-          } else {
-            ids.set(row.contact_id, row.id);
-            retried.push(item);
-          }
-        }
-      }
-    }
-    // A job whose lock lapsed may be running again (a stalled job is handed out anew, and that
-    // run would not find this one's message in the sent report yet): only jobs that still hold
-    // their lock, renewed here for the call, are sent; the others fail and leave it to it.
-    const waiting = candidates.filter((item) => ids.has(item.contactId));
-    const owned = await Promise.all(waiting.map((item) => (item.owns ? item.owns() : true)));
-    const lost = new Set(waiting.filter((_, i) => !owned[i]).map((item) => item.contactId));
-    for (const contactId of lost)
-      results.set(contactId, new LockLostError(`realtime ${contactId}`));
-    const pending = waiting.filter((item) => !lost.has(item.contactId));
-    if (pending.length > 0) {
-      const sent = await this.sendGroup(
-        channel,
-        offerId,
-        contentHash,
-        pending,
-        retried.filter((item) => !lost.has(item.contactId)),
-      );
-      await markRecipientsSent(
-        this.deps.pool,
-        pending.map((item) => ids.get(item.contactId) as string),
-        pending.map((item) => sent.get(item.chid) as string),
-      );
-      for (const item of pending) {
-        results.set(item.contactId, {
-          status: "sent",
-          sendmailId: sent.get(item.chid) as string,
-          chid: item.chid,
-        });
+      const rows = await this.recipientRows(executionId, candidates, results);
+      const sendable = await this.settleEarlierCalls(channel, offerId, candidates, rows, results);
+      // A job whose lock lapsed may be running again (a stalled job is handed out anew): only
+      // jobs that still hold their lock, renewed here for the call, are sent.
+      const owned = await Promise.all(sendable.map((item) => (item.owns ? item.owns() : true)));
+      const held = sendable.filter((item, i) => {
+        if (!owned[i]) results.set(item.contactId, new LockLostError(`realtime ${item.contactId}`));
+        return owned[i];
+      });
+      if (held.length > 0) {
+        await this.sendGroup(channel, offerId, contentHash, held, rows, results);
       }
     }
     return all.map((item) => results.get(item.contactId) as RealtimeResult | Error);
   }
 
-  /** chid -> sendmail id for every pending item: found in the sent report, or sent now. */
+  /** Seed 000 step 2 for realtime: suppressed addresses get their result, the rest go on. */
+  private async dropSuppressed(
+    channel: Channel,
+    offerId: number,
+    unique: Pending[],
+    results: Map<string, RealtimeResult | Error>,
+  ): Promise<Pending[]> {
+    if (!channel.autoSuppress) return unique;
+    const hits = await this.deps.pool.query<{ email: string }>(
+      "SELECT DISTINCT email FROM suppression WHERE email = ANY($1::text[])",
+      [unique.map((item) => item.email)],
+    );
+    const suppressed = new Set(hits.rows.map((row) => row.email));
+    for (const item of unique) {
+      if (suppressed.has(item.email))
+        results.set(item.contactId, { status: "suppressed", email: item.email });
+    }
+    const candidates = unique.filter((item) => !suppressed.has(item.email));
+    if (candidates.length < unique.length)
+      await countRealtime(this.deps, offerId, channel.id, {
+        suppressed: unique.length - candidates.length,
+      });
+    return candidates;
+  }
+
+  /**
+   * Each key's recipient row, made on first sight (one INSERT for the group). A row sent
+   * already answers with its first result.
+   */
+  private async recipientRows(
+    executionId: number,
+    candidates: Pending[],
+    results: Map<string, RealtimeResult | Error>,
+  ): Promise<Map<string, RecipientRow>> {
+    const rows = new Map<string, RecipientRow>();
+    const inserted = await this.deps.pool.query<{ id: string; contact_id: string }>(
+      `INSERT INTO recipient (execution_id, contact_id, email, batch_seq, slot_data, chid)
+       SELECT $1, c, e, 0, s::jsonb, h FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS v(c, e, s, h)
+       ON CONFLICT (execution_id, contact_id) DO NOTHING RETURNING id, contact_id`,
+      [
+        executionId,
+        candidates.map((item) => item.contactId),
+        candidates.map((item) => item.email),
+        candidates.map((item) => JSON.stringify(item.slots)),
+        candidates.map((item) => item.chid),
+      ],
+    );
+    for (const row of inserted.rows) rows.set(row.contact_id, { id: row.id, unsettled: null });
+    const seen = candidates.filter((item) => !rows.has(item.contactId));
+    if (seen.length === 0) return rows;
+    const existing = await this.deps.pool.query<{
+      id: string;
+      contact_id: string;
+      state: string;
+      sendmail_id: string | null;
+      unsettled_since: Date | null;
+      settle_after: Date | null;
+    }>(
+      `SELECT id, contact_id, state, sendmail_id, unsettled_since, settle_after FROM recipient
+       WHERE execution_id = $1 AND contact_id = ANY($2::text[])`,
+      [executionId, seen.map((item) => item.contactId)],
+    );
+    const chids = new Map(seen.map((item) => [item.contactId, item.chid]));
+    for (const row of existing.rows) {
+      if (row.state === "sent") {
+        results.set(row.contact_id, {
+          status: "sent",
+          sendmailId: row.sendmail_id as string,
+          chid: chids.get(row.contact_id) as string,
+        });
+      } else {
+        rows.set(row.contact_id, {
+          id: row.id,
+          unsettled:
+            row.unsettled_since && row.settle_after
+              ? { since: row.unsettled_since, settleAfter: row.settle_after }
+              : null,
+        });
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Keys whose earlier call's outcome is unknown are looked up in LuxSci's sent report: found
+   * ones are recorded as sent, ones past their deadline may be sent, the rest come back later.
+   * Returns the items that may be sent now.
+   */
+  private async settleEarlierCalls(
+    channel: Channel,
+    offerId: number,
+    candidates: Pending[],
+    rows: Map<string, RecipientRow>,
+    results: Map<string, RealtimeResult | Error>,
+  ): Promise<Pending[]> {
+    const waiting = candidates.filter((item) => rows.has(item.contactId));
+    const unsettled = waiting.filter((item) => rows.get(item.contactId)?.unsettled);
+    if (unsettled.length === 0) return waiting;
+    const marks = unsettled.map((item) => rows.get(item.contactId)?.unsettled as Unsettled);
+    const { found, readFrom } = await readSentReport(this.deps.luxsci(channel), {
+      chidPrefix: `_${channel.id}_`,
+      chids: new Set(unsettled.map((item) => item.chid)),
+      since: new Date(Math.min(...marks.map((mark) => mark.since.getTime()))),
+    });
+    const recorded = unsettled.filter((item) => found.has(item.chid));
+    await markRecipientsSent(
+      this.deps.pool,
+      recorded.map((item) => rows.get(item.contactId)?.id as string),
+      recorded.map((item) => found.get(item.chid) as string),
+    );
+    for (const item of recorded) {
+      results.set(item.contactId, {
+        status: "sent",
+        sendmailId: found.get(item.chid) as string,
+        chid: item.chid,
+      });
+    }
+    const settled: Pending[] = [];
+    for (const item of unsettled) {
+      if (found.has(item.chid)) continue;
+      const mark = rows.get(item.contactId)?.unsettled as Unsettled;
+      const waitMs = mark.settleAfter.getTime() - readFrom.getTime();
+      if (waitMs > 0) {
+        results.set(
+          item.contactId,
+          new RetryLaterError(
+            waitMs,
+            "an earlier send's outcome is unknown: waiting for LuxSci's sent report",
+          ),
+        );
+      } else {
+        settled.push(item);
+      }
+    }
+    // Settled and not at LuxSci: the mark goes (guarded by its value), so it can be sent.
+    if (settled.length > 0) {
+      await this.deps.pool.query(
+        `UPDATE recipient r SET unsettled_since = NULL, settle_after = NULL
+         FROM unnest($1::bigint[], $2::timestamptz[]) AS v(id, settle_after)
+         WHERE r.id = v.id AND r.state = 'pending' AND r.settle_after = v.settle_after`,
+        [
+          settled.map((item) => rows.get(item.contactId)?.id),
+          settled.map((item) => rows.get(item.contactId)?.unsettled?.settleAfter),
+        ],
+      );
+    }
+    await countRealtime(this.deps, offerId, channel.id, { reconciled: recorded.length });
+    const sendable = new Set(settled);
+    return waiting.filter((item) => !rows.get(item.contactId)?.unsettled || sendable.has(item));
+  }
+
+  /**
+   * Marks the items unsettled (only rows no other run has marked: that run sends them), sends
+   * them in one POST, and records the outcome: sendmail ids, a refusal (the mark goes), or an
+   * unknown outcome (the mark stays, its deadline from the call's end).
+   */
   private async sendGroup(
     channel: Channel,
     offerId: number,
     contentHash: string,
-    pending: Pending[],
-    retried: Pending[],
-  ): Promise<Map<string, string>> {
+    items: Pending[],
+    rows: Map<string, RecipientRow>,
+    results: Map<string, RealtimeResult | Error>,
+  ): Promise<void> {
     const offer = await this.offer(offerId);
     const variant = offer.variants.find((v) => v.compiled.contentHash === contentHash);
     if (!variant)
       throw new Error(`content ${contentHash.slice(0, 12)} is no longer in offer ${offerId}`);
     const templateId = await ensureRealtimeTemplate(this.deps, channel, offerId, variant);
-    const sent = new Map<string, string>();
-    if (retried.length > 0) {
-      const since = new Date(Math.min(...retried.map((item) => item.since.getTime())));
-      const found = await findAlreadySent(this.deps.luxsci(channel), {
-        chidPrefix: `_${channel.id}_`,
-        since,
-        chids: new Set(retried.map((item) => item.chid)),
+    const client = this.deps.luxsci(channel, { forSend: true });
+    const mark = markBeforeCall(await client.serverTime(), this.deps.settle);
+    const marked = await this.deps.pool.query<{ id: string }>(
+      `UPDATE recipient SET unsettled_since = $2, settle_after = $3
+       WHERE id = ANY($1::bigint[]) AND state = 'pending' AND unsettled_since IS NULL
+       RETURNING id`,
+      [items.map((item) => rows.get(item.contactId)?.id), mark.since, mark.settleAfter],
+    );
+    const ours = new Set(marked.rows.map((row) => row.id));
+    const toSend = items.filter((item) => ours.has(rows.get(item.contactId)?.id as string));
+    for (const item of items) {
+      if (!toSend.includes(item))
+        results.set(item.contactId, new RetryLaterError(1000, "another run is sending this key"));
+    }
+    if (toSend.length === 0) return;
+    const ids = toSend.map((item) => rows.get(item.contactId)?.id as string);
+    let sendmailIds: string[];
+    try {
+      sendmailIds = await client.sendEmail(buildMessages(channel, templateId, toSend), {
+        maxAttempts: 1,
       });
-      for (const [chid, sendmailId] of found) sent.set(chid, sendmailId);
+    } catch (error) {
+      const refused = error instanceof LuxSciError && error.refused;
+      await this.deps.pool.query(
+        refused
+          ? `UPDATE recipient SET unsettled_since = NULL, settle_after = NULL
+             WHERE id = ANY($1::bigint[]) AND state = 'pending'`
+          : `UPDATE recipient SET settle_after = GREATEST(settle_after, $2)
+             WHERE id = ANY($1::bigint[]) AND state = 'pending'`,
+        refused
+          ? [ids]
+          : [ids, settleAfterUnknown(client.serverNow() ?? new Date(), this.deps.settle)],
+      );
+      const failure =
+        error instanceof LuxSciRateLimitError
+          ? await this.holdChannel(channel.id, error.retryAfterMs)
+          : (error as Error);
+      for (const item of toSend) results.set(item.contactId, failure);
+      return;
     }
-    const toSend = pending.filter((item) => !sent.has(item.chid));
-    if (toSend.length > 0) {
-      const messages = buildMessages(channel, templateId, toSend);
-      try {
-        const ids = await this.deps
-          .luxsci(channel, { forSend: true })
-          .sendEmail(messages, { maxAttempts: 1 });
-        toSend.forEach((item, i) => {
-          sent.set(item.chid, ids[i] as string);
-        });
-      } catch (error) {
-        if (error instanceof LuxSciRateLimitError && this.options.rateLimit) {
-          await this.options.rateLimit(error.retryAfterMs ?? 1000);
-        }
-        throw error;
-      }
-    }
-    await countRealtime(this.deps, offerId, channel.id, {
-      sent: toSend.length,
-      reconciled: pending.length - toSend.length,
-      calls: toSend.length > 0 ? 1 : 0,
+    await markRecipientsSent(this.deps.pool, ids, sendmailIds);
+    toSend.forEach((item, i) => {
+      results.set(item.contactId, {
+        status: "sent",
+        sendmailId: sendmailIds[i] as string,
+        chid: item.chid,
+      });
     });
-    return sent;
+    await countRealtime(this.deps, offerId, channel.id, { sent: toSend.length, calls: 1 });
+  }
+
+  /** A 429: this channel's realtime sends wait (others go on); the jobs come back after. */
+  private async holdChannel(channelId: string, retryAfterMs: number | undefined) {
+    const ms = retryAfterMs ?? 1000;
+    await this.options.pauseChannel?.(channelId, ms);
+    return new RetryLaterError(ms, "LuxSci rate limit: this channel's sends wait");
   }
 
   async drain(): Promise<void> {

@@ -61,7 +61,10 @@ export function templateInputOf(
   };
 }
 
-/** Recipient rows (by id) become sent with their sendmail ids, in one statement. */
+/**
+ * Recipient rows (by id) become sent with their sendmail ids, in one statement; a realtime
+ * row's unsettled mark goes with it (settle.ts).
+ */
 export async function markRecipientsSent(
   pool: pg.Pool,
   ids: readonly string[],
@@ -69,7 +72,8 @@ export async function markRecipientsSent(
 ): Promise<void> {
   if (ids.length === 0) return;
   await pool.query(
-    `UPDATE recipient r SET sendmail_id = v.sendmail_id, state = 'sent', sent_at = now()
+    `UPDATE recipient r SET sendmail_id = v.sendmail_id, state = 'sent', sent_at = now(),
+       unsettled_since = NULL, settle_after = NULL
      FROM unnest($1::bigint[], $2::text[]) AS v(id, sendmail_id) WHERE r.id = v.id`,
     [ids, sendmailIds],
   );

@@ -1,11 +1,9 @@
 import type { LuxSciClient, ReportRow } from "@luxrelay/luxsci";
 
-// DESIGN "Exactly once": a batch found `sending` (a worker died mid-call, or a timeout hid an
-// accepted call) is first checked against LuxSci's sent report; only chids not there are sent.
-// The window starts a little before the batch's first attempt and the chid filter is the
-// execution's prefix, so the scan covers only what this execution sent since then.
-
-const WINDOW_SLACK_MS = 5 * 60_000;
+// DESIGN "Exactly once": what LuxSci's sent report already holds of some chids (settle.ts
+// decides when that answer can be trusted). The chid filter is the execution's prefix and the
+// window starts a little before the unsettled call, so the scan covers only what this
+// execution sent since then.
 
 /** The value of a tracked header on a report row (header1..header3 / headerN_value). */
 export function trackedHeaderValue(row: ReportRow, name: string): string | null {
@@ -21,12 +19,12 @@ export function trackedHeaderValue(row: ReportRow, name: string): string | null 
 /** chid -> sendmail id, for the given chids that LuxSci's sent report already holds. */
 export async function findAlreadySent(
   client: LuxSciClient,
-  options: { chidPrefix: string; since: Date; chids: ReadonlySet<string> },
+  options: { chidPrefix: string; afterDate: Date; chids: ReadonlySet<string> },
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   if (options.chids.size === 0) return found;
   const rows = client.iterateReportRows("sent", {
-    afterDate: new Date(options.since.getTime() - WINDOW_SLACK_MS),
+    afterDate: options.afterDate,
     header1: { name: "chid", operator: "like", value: options.chidPrefix },
   });
   for await (const row of rows) {
