@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { FaultRule } from "./faults.ts";
 import type { LedgerEntry } from "./ledger.ts";
 import type { MergedMessage } from "./merge.ts";
+import { parseReportSettings, type ReportSettings } from "./reports/settings.ts";
 import type { SimState } from "./state.ts";
 
 // The admin operations behind /__sim/* and the in-process handle: what tests and the demo
@@ -125,6 +126,20 @@ export function maxEventDelayMs(state: SimState): number {
       )) *
       scale,
   );
+}
+
+/** Moves the clock so every event of every message so far shows in the reports, lag included. */
+export function settleEvents(state: SimState): void {
+  state.clock.offsetMs += maxEventDelayMs(state) + state.report.reportLagMs + 1000;
+}
+
+/** Changes some report settings (checked; throws with the bad field's name); returns them all. */
+export function setReportSettings(
+  state: SimState,
+  update: Partial<Record<keyof ReportSettings, unknown>>,
+): ReportSettings {
+  state.report = { ...state.report, ...parseReportSettings(update) };
+  return { ...state.report };
 }
 
 export function setFault(state: SimState, rule: FaultRule): void {

@@ -1,14 +1,17 @@
 import { hash32, mulberry32 } from "./prng.ts";
 
 // Fault injection per route (DESIGN "The simulator"): what the seed's retry list is about
-// (timeouts, resets, 429, 502/503/504) plus what a shared LuxSci server does under load
-// (latency, a requests-per-minute cap). Rates are drawn from a PRNG seeded by (seed, route),
-// so a given request order meets the same faults every run.
+// (timeouts, resets, 429, 502/503/504), what a shared LuxSci server does under load
+// (latency, a requests-per-minute cap, limits answered as 401, a call taken in only after the
+// client's timeout fired). Rates are drawn from a PRNG seeded by (seed, route), so a given
+// request order meets the same faults every run.
 
 export interface FaultSettings {
   latencyMs?: number;
   /** A refusal as invalid (400): not retryable; what a batch LuxSci won't take looks like. */
   rate400?: number;
+  /** Some LuxSci limits answer 401 (as if the auth were bad) instead of 429. */
+  rate401?: number;
   rate429?: number;
   retryAfterSeconds?: number;
   rate500?: number;
@@ -23,6 +26,14 @@ export interface FaultSettings {
   hangRate?: number;
   /** Handle the request, answer 200 with broken JSON. */
   malformedRate?: number;
+  /**
+   * Hold the request `acceptLateMs`, then handle it even if the client gave up meanwhile (a
+   * send is in the ledger), then answer if the socket is still open: a LuxSci slower than
+   * the client's timeout.
+   */
+  acceptLateRate?: number;
+  /** How long an acceptLate request is held before it is handled; required with acceptLateRate. */
+  acceptLateMs?: number;
   /** Requests per minute on this route before 429 (LuxSci shared servers throttle). */
   rpm?: number;
 }
@@ -42,7 +53,8 @@ export type FaultAction =
   | { kind: "reset" }
   | { kind: "resetAfter" }
   | { kind: "hang" }
-  | { kind: "malformed" };
+  | { kind: "malformed" }
+  | { kind: "acceptLate"; delayMs: number };
 
 interface ActiveRule {
   rule: FaultRule;
@@ -63,8 +75,15 @@ function compile(route: string): RegExp {
     : new RegExp(`^[A-Z]+ ${body}$`);
 }
 
+const STATUS_ERRORS: Record<number, string> = {
+  400: "injected 400: message refused as invalid",
+  401: "injected 401: too many requests, authentication refused",
+  429: "too many requests",
+};
+
 const ORDER = [
   ["rate400", 400],
+  ["rate401", 401],
   ["rate429", 429],
   ["rate500", 500],
   ["rate502", 502],
@@ -138,12 +157,7 @@ export class Faults {
             kind: "status",
             status,
             retryAfterSeconds: status === 429 ? (rule.retryAfterSeconds ?? 1) : undefined,
-            error:
-              status === 429
-                ? "too many requests"
-                : status === 400
-                  ? "injected 400: message refused as invalid"
-                  : `injected ${status}`,
+            error: STATUS_ERRORS[status] ?? `injected ${status}`,
           },
           latencyMs,
         };
@@ -158,6 +172,10 @@ export class Faults {
       edge += rule[field] ?? 0;
       if (draw < edge) return { action: { kind }, latencyMs };
     }
+    edge += rule.acceptLateRate ?? 0;
+    if (draw < edge) {
+      return { action: { kind: "acceptLate", delayMs: rule.acceptLateMs ?? 0 }, latencyMs };
+    }
     return { action: { kind: "none" }, latencyMs };
   }
 }
@@ -165,6 +183,7 @@ export class Faults {
 const NUMBER_FIELDS = [
   "latencyMs",
   "rate400",
+  "rate401",
   "rate429",
   "retryAfterSeconds",
   "rate500",
@@ -175,6 +194,8 @@ const NUMBER_FIELDS = [
   "resetAfterRate",
   "hangRate",
   "malformedRate",
+  "acceptLateRate",
+  "acceptLateMs",
   "rpm",
 ] as const;
 
@@ -196,6 +217,9 @@ export function parseFaultRule(value: unknown): FaultRule {
       if (number > 1) throw new Error(`${field} must be between 0 and 1`);
     }
     rule[field] = number;
+  }
+  if ((rule.acceptLateRate ?? 0) > 0 && rule.acceptLateMs === undefined) {
+    throw new Error("acceptLateMs is required with acceptLateRate");
   }
   return rule;
 }

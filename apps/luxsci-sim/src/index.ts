@@ -5,15 +5,17 @@ import {
   type LedgerSummary,
   ledgerEntries,
   ledgerSummary,
-  maxEventDelayMs,
   mergedMessage,
   type SeedLedgerOptions,
   seedLedger,
+  setReportSettings,
+  settleEvents,
 } from "./admin.ts";
 import type { FaultRule, FaultSettings } from "./faults.ts";
 import type { LedgerEntry } from "./ledger.ts";
 import type { MergedMessage } from "./merge.ts";
 import { BASE_PATH, resolveOptions, type SimulatorOptions } from "./options.ts";
+import type { ReportSettings } from "./reports/settings.ts";
 import { buildServer } from "./server.ts";
 import { SimState } from "./state.ts";
 
@@ -29,6 +31,12 @@ export { compilePart, fillPart, mergeTemplate } from "./merge.ts";
 export type { ExportStepTimings, SimAccount, SimulatorOptions } from "./options.ts";
 export { ADMIN_PATH, BASE_PATH, DEMO_ACCOUNT } from "./options.ts";
 export { REPORT_HEADERS, type ReportKind } from "./reports/headers.ts";
+export type { ReportSettings } from "./reports/settings.ts";
+
+/** The report disorders a test may turn on or off at runtime (reports/settings.ts). */
+export type ReportDisorder = Partial<
+  Pick<ReportSettings, "futureEventRate" | "futureEventMs" | "shuffleReports">
+>;
 
 export interface Simulator {
   /** Base URL of the API, including /perl/api/v2. */
@@ -37,7 +45,10 @@ export interface Simulator {
   origin: string;
   port: number;
   close(): Promise<void>;
-  /** Empties ledger, templates, jobs and faults; the clock offset returns to 0. */
+  /**
+   * Empties ledger, templates, jobs and faults; the clock offset returns to 0 and the report
+   * settings to the start options.
+   */
   reset(): void;
   setFault(route: string, fault: FaultSettings): void;
   clearFaults(): void;
@@ -49,8 +60,14 @@ export interface Simulator {
   seedLedger(options: SeedLedgerOptions): string[];
   /** Moves the simulated clock (events become visible, auth values age). */
   advanceClock(seconds: number): void;
-  /** Moves the clock past every event of every message sent so far. */
+  /** Moves the clock past every event of every message sent so far, report lag included. */
   settleEvents(): void;
+  /** Rows show in reports and exports `ms` after their own date (the clock decides). */
+  setReportLag(ms: number): ReportSettings;
+  /** Future-dated rows and out-of-date-order reports; fields left out keep their value. */
+  setReportDisorder(disorder: ReportDisorder): ReportSettings;
+  /** The report settings in force (lag and disorder). */
+  reportSettings(): ReportSettings;
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -85,8 +102,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     advanceClock: (seconds) => {
       state.clock.offsetMs += seconds * 1000;
     },
-    settleEvents: () => {
-      state.clock.offsetMs += maxEventDelayMs(state) + 1000;
-    },
+    settleEvents: () => settleEvents(state),
+    setReportLag: (ms) => setReportSettings(state, { reportLagMs: ms }),
+    setReportDisorder: ({ futureEventRate, futureEventMs, shuffleReports }) =>
+      setReportSettings(state, { futureEventRate, futureEventMs, shuffleReports }),
+    reportSettings: () => ({ ...state.report }),
   };
 }

@@ -22,6 +22,8 @@ const HELP = `luxsci-sim: LuxSci API v2 simulator (apps/luxsci-sim/README.md)
   --max-jobs N          export jobs running at once (default 2)
   --export-step-ms MS   time of each export step (default 500/500/1000)
   --event-delay-scale X multiply event delays (default 1)
+  --report-lag-ms MS    a row shows in reports and exports MS after its own date (default 0;
+                        also POST /__sim/report-lag)
   --fault JSON          a fault rule, repeatable: {"route":"*","rate503":0.1}
   --rpm N               requests-per-minute cap on every API route
   --latency-ms MS       latency on every API route
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     "max-jobs": { type: "string" },
     "export-step-ms": { type: "string" },
     "event-delay-scale": { type: "string" },
+    "report-lag-ms": { type: "string" },
     fault: { type: "string", multiple: true },
     rpm: { type: "string" },
     "latency-ms": { type: "string" },
@@ -90,6 +93,7 @@ const sim = await startSimulator({
   exportStepMs:
     step === undefined ? undefined : { submittedMs: step, preparingMs: step, runningMs: step },
   eventDelayScale: number("--event-delay-scale", values["event-delay-scale"]),
+  reportLagMs: number("--report-lag-ms", values["report-lag-ms"]),
   faults,
   logger: log,
 });

@@ -1,6 +1,11 @@
 import type { Logger } from "@luxrelay/logger";
 import type { TEventDelays, TEventRates } from "./events.ts";
 import type { FaultRule } from "./faults.ts";
+import {
+  DEFAULT_REPORT_SETTINGS,
+  parseReportSettings,
+  type ReportSettings,
+} from "./reports/settings.ts";
 
 /** A LuxSci account the simulator knows (the channel's credentials). */
 export interface SimAccount {
@@ -55,6 +60,14 @@ export interface SimulatorOptions {
   trackedHeaders?: string[];
   /** How many fully merged messages to keep for inspection. Default 1000. */
   keepMergedMessages?: number;
+  /** A row dated D shows in reports and exports from D + reportLagMs on the clock. Default 0. */
+  reportLagMs?: number;
+  /** Of delivery/open/click rows, the fraction dated futureEventMs after they show. Default 0. */
+  futureEventRate?: number;
+  /** How far ahead of their showing "future" rows are dated. Default 3,600,000 (1 h). */
+  futureEventMs?: number;
+  /** Report rows in a stable order that is not by date. Default false. */
+  shuffleReports?: boolean;
   /** Fault rules in place from the start (CLI flags). */
   faults?: FaultRule[];
   /** Largest request body accepted. Default 64 MiB. */
@@ -76,6 +89,7 @@ export interface ResolvedOptions {
   eventDelayScale: number;
   trackedHeaders: string[];
   keepMergedMessages: number;
+  report: ReportSettings;
   faults: FaultRule[];
   bodyLimitBytes: number;
   logger: Logger | undefined;
@@ -138,6 +152,15 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     eventDelayScale: options.eventDelayScale ?? 1,
     trackedHeaders: options.trackedHeaders ?? ["chid", "rpid", "offername"],
     keepMergedMessages: options.keepMergedMessages ?? 1000,
+    report: {
+      ...DEFAULT_REPORT_SETTINGS,
+      ...parseReportSettings({
+        reportLagMs: options.reportLagMs,
+        futureEventRate: options.futureEventRate,
+        futureEventMs: options.futureEventMs,
+        shuffleReports: options.shuffleReports,
+      }),
+    },
     faults: options.faults ?? [],
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024 * 1024,
     logger: options.logger,

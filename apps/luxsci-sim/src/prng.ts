@@ -17,6 +17,17 @@ export function hash32(text: string, seed = 0): number {
   return h >>> 0;
 }
 
+/** An integer index mixed with a numeric seed (murmur3 fmix32): no string to build. */
+export function hashIndex(index: number, seed = 0): number {
+  let h = (index ^ Math.imul(seed, 0x9e3779b1)) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 /** mulberry32: a tiny, fast PRNG; returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

@@ -12,7 +12,8 @@ import type { SimState } from "./state.ts";
 
 // The HTTP server: fastify with bodies kept as raw Buffers (the cookie signature covers the
 // exact body bytes, so nothing may re-serialise them), fault injection in front of the API
-// routes, and JSON errors in the contract's shape everywhere.
+// routes, JSON errors in the contract's shape everywhere, and a Date header from the
+// simulated clock (luxrelay reads LuxSci's time from it rather than trusting its own host's).
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -23,7 +24,7 @@ export function buildServer(state: SimState): { app: FastifyInstance; hung: Set<
     forceCloseConnections: true,
   });
   const hung = new Set<Socket>();
-  const afterFaults = new WeakMap<FastifyRequest, FaultAction["kind"]>();
+  const afterFaults = new WeakMap<FastifyRequest, FaultAction>();
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
@@ -53,12 +54,21 @@ export function buildServer(state: SimState): { app: FastifyInstance; hung: Set<
         request.raw.socket.once("close", () => hung.delete(request.raw.socket));
         return;
       default:
-        afterFaults.set(request, action.kind);
+        afterFaults.set(request, action);
     }
   });
 
-  app.addHook("onSend", async (request, reply, payload) => {
+  // Held after the body is read, so the call can still be handled once the client has closed
+  // the socket: fastify skips a handler only when the reply has ended, not on client close.
+  app.addHook("preHandler", async (request) => {
     const after = afterFaults.get(request);
+    if (after?.kind === "acceptLate") await sleep(after.delayMs);
+  });
+
+  app.addHook("onSend", async (request, reply, payload) => {
+    // Replaces Node's real-time Date: tests run the simulated clock offset from the host's.
+    reply.header("date", new Date(state.clock.nowMs()).toUTCString());
+    const after = afterFaults.get(request)?.kind;
     if (after === "malformed") {
       // A truncated JSON document with a success status, as a proxy cutting a reply would.
       reply.code(200).header("content-type", "application/json");

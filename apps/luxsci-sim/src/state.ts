@@ -6,6 +6,7 @@ import { Faults } from "./faults.ts";
 import { Ledger } from "./ledger.ts";
 import type { ResolvedAccount, ResolvedOptions } from "./options.ts";
 import type { ScanContext } from "./reports/scan.ts";
+import type { ReportSettings } from "./reports/settings.ts";
 import { TemplateStore } from "./templates.ts";
 
 /** Everything one simulator instance holds; routes receive it, nothing is module-global. */
@@ -17,6 +18,8 @@ export class SimState {
   readonly templates = new TemplateStore();
   readonly faults: Faults;
   readonly jobs: ExportJobs;
+  /** Report lag and disorder: set at start, changed through the admin API, reset by reset(). */
+  report: ReportSettings;
 
   constructor(readonly options: ResolvedOptions) {
     this.auth = new AuthService(
@@ -35,6 +38,7 @@ export class SimState {
     this.faults = new Faults(options.seed);
     for (const rule of options.faults) this.faults.set(rule);
     this.jobs = new ExportJobs(this.clock, options.maxJobs, options.exportStepMs, options.seed);
+    this.report = { ...options.report };
   }
 
   scanContext(account: ResolvedAccount): ScanContext {
@@ -44,11 +48,13 @@ export class SimState {
       accountIndex: account.index,
       trackedHeaders: this.options.trackedHeaders,
       nowMs: this.clock.nowMs(),
+      report: { ...this.report },
     };
   }
 
-  /** Back to an empty simulator: ledger, templates, jobs, faults, clock offset. */
+  /** Back to an empty simulator: ledger, templates, jobs, faults, clock offset, report settings. */
   reset(): void {
+    this.report = { ...this.options.report };
     this.ledger.clear();
     this.templates.clear();
     this.jobs.clear();

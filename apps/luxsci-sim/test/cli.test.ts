@@ -34,6 +34,14 @@ describe("luxsci-sim command line", () => {
     expect(one.ids).not.toBe(two.ids);
   });
 
+  it("--report-lag-ms sets the report lag", async () => {
+    const starting = startSimulatorProcess(["--report-lag-ms", "5000"]);
+    starts.push(starting);
+    const sim = await starting;
+    const reply = await request(`${sim.origin}/__sim/report-lag`);
+    expect(await reply.body.json()).toMatchObject({ reportLagMs: 5000 });
+  });
+
   it("repeats a run's ids when told its seed", async () => {
     const [one, two] = await Promise.all([
       firstSendmailIds(["--seed", "7"]),

@@ -85,5 +85,22 @@ describe("export", () => {
     // Slots are free again.
     const again = await client.call("GET", exportPath("delivery", sshd.password));
     expect(again.status).toBe(200);
+    await waitForJob(again.json.data.job_id);
+  });
+
+  it("an export holds only the rows past the report lag when it is prepared", async () => {
+    sim.reset();
+    sim.seedLedger({ count: 10, chidPrefix: "5_5_chE_" });
+    sim.setReportLag(60_000);
+    const early = await client.call("GET", exportPath("sent", sshd.password));
+    const none = await waitForJob(early.json.data.job_id);
+    expect(none).toMatchObject({ status: "complete", expected_rows: 0, completed_rows: 0 });
+    const header = await readFile(join(sshd.root, none.filename), "utf8");
+    expect(header.trimEnd().split("\r\n")).toHaveLength(1);
+    sim.advanceClock(61);
+    await client.login();
+    const late = await client.call("GET", exportPath("sent", sshd.password));
+    const all = await waitForJob(late.json.data.job_id);
+    expect(all).toMatchObject({ status: "complete", expected_rows: 10, completed_rows: 10 });
   });
 });

@@ -42,11 +42,14 @@ async function raw(
   url: string,
   body: string | undefined,
   headers: Record<string, string>,
+  timeoutMs?: number,
 ): Promise<Reply> {
   const response = await request(url, {
     method,
     body,
     headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
+    // A deadline that closes the socket on time (undici's headersTimeout ticks in ~1 s steps).
+    signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
   });
   const text = await response.body.text();
   let json: unknown;
@@ -60,6 +63,8 @@ async function raw(
 
 export class TestClient {
   auth = "";
+  /** A client timeout: a signed call is aborted (its socket closed) after this long. */
+  timeoutMs: number | undefined;
 
   constructor(
     readonly baseUrl: string,
@@ -102,9 +107,13 @@ export class TestClient {
       `${this.auth}\n${method}\n${url.pathname}\n${url.search.slice(1)}\n${bodyHash}\n`,
     );
     const sent = tamper ? tamper({ path, body: text }) : { path, body: text };
-    const reply = await raw(method, `${this.baseUrl}${sent.path}`, sent.body, {
-      cookie: `signature=${this.auth}:${signature}`,
-    });
+    const reply = await raw(
+      method,
+      `${this.baseUrl}${sent.path}`,
+      sent.body,
+      { cookie: `signature=${this.auth}:${signature}` },
+      this.timeoutMs,
+    );
     if (reply.json?.auth) this.auth = reply.json.auth;
     return reply;
   }

@@ -2,7 +2,7 @@ import { formatGmt } from "../clock.ts";
 import { detailEvents, STATUSES } from "../events.ts";
 import type { ResolvedAccount } from "../options.ts";
 import type { ReportKind } from "./headers.ts";
-import type { RowRef, ScanContext } from "./scan.ts";
+import { type RowRef, type ScanContext, visibleUntilMs } from "./scan.ts";
 
 // Builds one report row in the order of REPORT_HEADERS[kind] (seed 000's example rows give
 // the value types: numbers stay numbers, ids are strings, absent values are null).
@@ -18,7 +18,7 @@ export function buildRow(
   context: ScanContext,
   account: ResolvedAccount,
 ): Cell[] {
-  const { ledger, model, trackedHeaders, nowMs } = context;
+  const { ledger, model, trackedHeaders } = context;
   const i = ref.index;
   const sentAt = ledger.sentAtMs[i] as number;
   const dateSent = formatGmt(sentAt);
@@ -57,7 +57,9 @@ export function buildRow(
       ];
     case "delivery": {
       const details = detailEvents(model, sendmailId, to, sentAt);
-      const seen = (afterMs: number) => sentAt + afterMs <= nowMs;
+      // Counts of what the other reports show: the report lag holds these back too.
+      const visibleMs = visibleUntilMs(context);
+      const seen = (afterMs: number) => sentAt + afterMs <= visibleMs;
       return [
         dateSent,
         account.user,

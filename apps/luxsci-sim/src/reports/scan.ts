@@ -1,16 +1,20 @@
 import { DELIVERED, detailEvents, type EventDetails, type EventModel } from "../events.ts";
 import type { Ledger } from "../ledger.ts";
+import { shownDateMs, shuffledOrder } from "./disorder.ts";
 import type { ReportKind } from "./headers.ts";
 import type { ReportQuery } from "./query.ts";
+import type { ReportSettings } from "./settings.ts";
 
 // Walks the ledger in send order and yields the rows of one report that are visible now
-// (an event exists once its time has passed on the simulated clock) and pass the filters.
-// Order is ledger index, then event ordinal: stable, so first_row paging sees every row once.
+// (an event shows once its time plus the report lag has passed on the simulated clock) and
+// pass the filters. Order is ledger index (with shuffleReports, a fixed permutation of it),
+// then event ordinal: stable, so first_row paging sees every row once.
 
 export interface RowRef {
   index: number;
   /** Which open/click of the message (0 for other reports). */
   ordinal: number;
+  /** The date the row shows (a "future" row's is ahead of its event, see disorder.ts). */
   dateMs: number;
   details: EventDetails | undefined;
 }
@@ -21,6 +25,8 @@ export interface ScanContext {
   accountIndex: number;
   trackedHeaders: readonly string[];
   nowMs: number;
+  /** Taken with nowMs: an export's rows keep the settings of their preparation. */
+  report: ReportSettings;
 }
 
 // Dates compare at second precision, as shown in the reports.
@@ -34,17 +40,25 @@ function inWindow(query: ReportQuery, dateMs: number): boolean {
   );
 }
 
+/** Events at or before this time are in the reports (LuxSci builds them asynchronously). */
+export function visibleUntilMs(context: ScanContext): number {
+  return context.nowMs - context.report.reportLagMs;
+}
+
 export function* scanReport(
   kind: ReportKind,
   query: ReportQuery,
   context: ScanContext,
 ): Generator<RowRef> {
-  const { ledger, model, accountIndex, trackedHeaders, nowMs } = context;
+  const { ledger, model, accountIndex, trackedHeaders, report } = context;
+  const visibleMs = visibleUntilMs(context);
   const filters = query.filters.map((filter) => ({
     name: trackedHeaders[filter.position] as string,
     test: filter.test,
   }));
-  for (let i = 0; i < ledger.length; i++) {
+  const order = report.shuffleReports ? shuffledOrder(ledger.length, model.seed) : undefined;
+  for (let k = 0; k < ledger.length; k++) {
+    const i = order ? (order[k] as number) : k;
     if (ledger.accountIndex[i] !== accountIndex || ledger.sandbox[i] === 1) continue;
     let pass = true;
     for (const filter of filters) {
@@ -56,22 +70,21 @@ export function* scanReport(
     if (!pass) continue;
     const sentAt = ledger.sentAtMs[i] as number;
     if (kind === "sent") {
-      if (sentAt <= nowMs && inWindow(query, sentAt)) {
+      if (sentAt <= visibleMs && inWindow(query, sentAt)) {
         yield { index: i, ordinal: 0, dateMs: sentAt, details: undefined };
       }
       continue;
     }
     const deliveredAt = sentAt + (ledger.deliveryMs[i] as number);
-    if (deliveredAt > nowMs) continue;
+    if (deliveredAt > visibleMs) continue;
     if (kind === "delivery") {
-      if (inWindow(query, deliveredAt)) {
-        yield { index: i, ordinal: 0, dateMs: deliveredAt, details: undefined };
-      }
+      const dateMs = shownDateMs(kind, deliveredAt, ledger, i, 0, model.seed, report);
+      if (inWindow(query, dateMs)) yield { index: i, ordinal: 0, dateMs, details: undefined };
       continue;
     }
     if (kind === "fbl") {
       const fbl = ledger.fblMs[i] as number;
-      if (fbl >= 0 && sentAt + fbl <= nowMs && inWindow(query, sentAt + fbl)) {
+      if (fbl >= 0 && sentAt + fbl <= visibleMs && inWindow(query, sentAt + fbl)) {
         yield { index: i, ordinal: 0, dateMs: sentAt + fbl, details: undefined };
       }
       continue;
@@ -81,11 +94,11 @@ export function* scanReport(
     if (!count) continue;
     const details = detailEvents(model, ledger.sendmailId(i), ledger.toOf(i), sentAt);
     const events = kind === "opens" ? details.openEvents : details.clickEvents;
-    for (let k = 0; k < events.length; k++) {
-      const at = sentAt + (events[k]?.afterMs as number);
-      if (at <= nowMs && inWindow(query, at)) {
-        yield { index: i, ordinal: k, dateMs: at, details };
-      }
+    for (let e = 0; e < events.length; e++) {
+      const at = sentAt + (events[e]?.afterMs as number);
+      if (at > visibleMs) continue;
+      const dateMs = shownDateMs(kind, at, ledger, i, e, model.seed, report);
+      if (inWindow(query, dateMs)) yield { index: i, ordinal: e, dateMs, details };
     }
   }
 }

@@ -1,11 +1,12 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import {
   duplicateKeys,
   ledgerEntries,
   ledgerSummary,
-  maxEventDelayMs,
   mergedMessage,
   seedLedger,
+  setReportSettings,
+  settleEvents,
 } from "../admin.ts";
 import { parseFaultRule } from "../faults.ts";
 import { ADMIN_PATH } from "../options.ts";
@@ -107,8 +108,31 @@ export function registerAdminRoutes(app: FastifyInstance, state: SimState): void
   });
   // Every event of every message sent so far becomes visible (the clock jumps past them).
   app.post(`${ADMIN_PATH}/events/settle`, async () => {
-    state.clock.offsetMs += maxEventDelayMs(state) + 1000;
+    settleEvents(state);
     return clockView();
+  });
+
+  // Report lag and disorder (reports/settings.ts); both answer every report setting.
+  const updateReport = async (
+    update: Record<string, unknown>,
+    reply: FastifyReply,
+  ): Promise<unknown> => {
+    try {
+      return setReportSettings(state, update);
+    } catch (error) {
+      return reply.code(400).send({ error: (error as Error).message });
+    }
+  };
+  app.get(`${ADMIN_PATH}/report-lag`, async () => ({ ...state.report }));
+  app.post(`${ADMIN_PATH}/report-lag`, async (request, reply) => {
+    const body = jsonBody(request.body);
+    if (body.ms === undefined) return reply.code(400).send({ error: "give ms" });
+    return updateReport({ reportLagMs: body.ms }, reply);
+  });
+  app.get(`${ADMIN_PATH}/report-disorder`, async () => ({ ...state.report }));
+  app.post(`${ADMIN_PATH}/report-disorder`, async (request, reply) => {
+    const { futureEventRate, futureEventMs, shuffleReports } = jsonBody(request.body);
+    return updateReport({ futureEventRate, futureEventMs, shuffleReports }, reply);
   });
 
   // ?gc=1 collects garbage first when the process runs with --expose-gc (the memory bench).
