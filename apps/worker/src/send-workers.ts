@@ -15,12 +15,17 @@ import {
   type SendJobControl,
   sendBatch,
 } from "@luxrelay/outbound";
-import { DelayedError, Worker } from "bullmq";
+import { DelayedError, type Job, Worker } from "bullmq";
 import { lockRenewer, parsePayload } from "./payload.ts";
 
 // The `send` role: plan, send and finalize workers. Each processor parses its payload at the
 // door and calls one service function; BullMQ and Redis specifics (a delayed retry that uses
 // no attempt, the per-channel holds) are handed to the service as a small control object.
+
+/** Whether a failure of this run is the job's last (no retry follows). */
+function isLastAttempt(job: Job): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
 
 export async function startSendWorkers(
   deps: OutboundDeps,
@@ -40,7 +45,10 @@ export async function startSendWorkers(
 
   const plan = new Worker(
     QUEUE_NAMES.plan,
-    async (job) => planExecution(deps, parsePayload(ZPlanPayload, job).executionId),
+    async (job) =>
+      planExecution(deps, parsePayload(ZPlanPayload, job).executionId, {
+        lastAttempt: isLastAttempt(job),
+      }),
     { ...options, connection: connection(), concurrency: 2 },
   );
   const send = new Worker(
@@ -69,7 +77,10 @@ export async function startSendWorkers(
   await deps.queues.send.setGlobalConcurrency(config.worker.sendGlobalConcurrency);
   const finalize = new Worker(
     QUEUE_NAMES.finalize,
-    async (job) => finalizeExecution(deps, parsePayload(ZFinalizePayload, job)),
+    async (job) =>
+      finalizeExecution(deps, parsePayload(ZFinalizePayload, job), {
+        lastAttempt: isLastAttempt(job),
+      }),
     { ...options, connection: connection(), concurrency: 2 },
   );
   const workers = [plan, send, finalize];

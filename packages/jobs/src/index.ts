@@ -2,7 +2,9 @@ export { type ChannelThrottle, channelThrottle } from "./channel-throttle.ts";
 export { createRedisConnection, type RedisConnectionOptions } from "./connection.ts";
 export {
   JOB_NAMES,
+  MAX_REALTIME_ATTRIBUTES_BYTES,
   realtimeJobId,
+  realtimeKey,
   type TExportStepPayload,
   type TFinalizePayload,
   type THousekeepingPayload,

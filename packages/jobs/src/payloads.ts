@@ -40,10 +40,14 @@ export const ZHousekeepingPayload = z.object({
 });
 export type THousekeepingPayload = z.infer<typeof ZHousekeepingPayload>;
 
+/** A realtime contact's attributes, as JSON, may not exceed this (a job is no place for files). */
+export const MAX_REALTIME_ATTRIBUTES_BYTES = 32 * 1024;
+
 /**
  * `realtime` queue: one contact to send an offer to now (seed 000: queue listeners). Other
- * systems may add these jobs themselves; the job id must be `rt-<offerId>-<idempotencyKey>`
- * (realtimeJobId) so a repeated key is one job, and one email at most.
+ * systems may add these jobs themselves; the job id must be
+ * `realtimeJobId(offerId, idempotencyKey, part)` so a repeated key is one job, and one email
+ * at most.
  */
 export const ZRealtimePayload = z.object({
   offerId: id,
@@ -51,20 +55,38 @@ export const ZRealtimePayload = z.object({
   idempotencyKey: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,120}$/, { error: "expected 1-120 letters, digits, _ . or -" }),
+  /**
+   * The contact's place (1-based) in a request of several contacts under one key: each is its
+   * own send, `<key>~<part>`, which no single-contact key can spell (keys have no `~`).
+   */
+  part: z.number().int().min(1).max(1000).optional(),
   contact: z.object({
     email: z.string().min(3).max(254),
     contactId: z
       .string()
       .regex(/^[^\s~]{1,120}$/, { error: "expected 1-120 characters without spaces or ~" })
       .optional(),
-    /** Template variables of this contact (any JSON values). */
-    attributes: z.record(z.string(), z.unknown()).default({}),
+    /** Template variables of this contact (any JSON values), at most 32 KiB as JSON. */
+    attributes: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .refine(
+        (value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_REALTIME_ATTRIBUTES_BYTES,
+        {
+          error: `expected at most ${MAX_REALTIME_ATTRIBUTES_BYTES} bytes of attributes as JSON`,
+        },
+      ),
   }),
 });
 export type TRealtimePayload = z.infer<typeof ZRealtimePayload>;
 
-export function realtimeJobId(offerId: number, idempotencyKey: string): string {
-  return jobId("rt", offerId, idempotencyKey);
+/** The key a realtime send is known by: `<key>`, or `<key>~<part>` in a multi-contact request. */
+export function realtimeKey(idempotencyKey: string, part?: number): string {
+  return part === undefined ? idempotencyKey : `${idempotencyKey}~${part}`;
+}
+
+export function realtimeJobId(offerId: number, idempotencyKey: string, part?: number): string {
+  return jobId("rt", offerId, realtimeKey(idempotencyKey, part));
 }
 
 export const JOB_NAMES = {

@@ -16,8 +16,10 @@ export function trackingIdOf(executionId: number, offerId: number, channelId: st
 }
 
 /**
- * Template title (seed 000 outbound step 3, RPI's naming):
- * `LR_[QL]<offerId><executionId><3 chars of channel><3 chars of client>`.
+ * Template title (seed 000 outbound step 3, RPI's naming, which runs the ids together:
+ * `LR_[QL]<offerId><executionId><3 chars of channel><3 chars of client>`). Run together, offer
+ * 1 + execution 23 and offer 12 + execution 3 would share `LR_123...`, so the ids are kept
+ * apart by `_`: `LR_<offer>_<execution>_<ch><cl>`, realtime `LR_QL<offer>_<ch><cl>`.
  */
 export function templateTitleOf(options: {
   realtime: boolean;
@@ -27,5 +29,6 @@ export function templateTitleOf(options: {
   clientId: string;
 }): string {
   const { realtime, offerId, executionId, channelId, clientId } = options;
-  return `LR_${realtime ? "QL" : ""}${offerId}${executionId ?? ""}${channelId.slice(0, 3)}${clientId.slice(0, 3)}`;
+  const ids = executionId === null ? `${offerId}` : `${offerId}_${executionId}`;
+  return `LR_${realtime ? "QL" : ""}${ids}_${channelId.slice(0, 3)}${clientId.slice(0, 3)}`;
 }

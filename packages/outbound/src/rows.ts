@@ -65,6 +65,7 @@ const EXECUTION_FIELDS = [
   "recipientsDuplicate",
   "recipientsSuppressed",
   "seedsSent",
+  "round",
 ] as const satisfies readonly (keyof Execution)[];
 export type ExecutionRow = Pick<Execution, (typeof EXECUTION_FIELDS)[number]>;
 

@@ -57,20 +57,22 @@ export function realtimeRoutes(realtime: Queue | undefined) {
           select: { id: true },
         });
         if (!channel) throw new NotFoundError("channel", channelId);
-        const keys = contacts.map((_, i) =>
-          contacts.length === 1 ? idempotencyKey : `${idempotencyKey}-${i + 1}`,
-        );
-        const ids = keys.map((key) => realtimeJobId(offerId, key));
+        // Several contacts under one key: each is part n of it (`<key>~<n>`), never a key of
+        // its own that a single-contact request could also send.
+        const parts = contacts.map((_, i) => (contacts.length === 1 ? undefined : i + 1));
+        const ids = parts.map((part) => realtimeJobId(offerId, idempotencyKey, part));
         const existing = await Promise.all(ids.map((id) => realtime.getJob(id)));
         const fresh = contacts
           .map((contact, i) => ({ contact, i }))
           .filter(({ i }) => !existing[i]);
         await realtime.addBulk(
           fresh.map(({ contact, i }) => {
+            const part = parts[i];
             const data: TRealtimePayload = {
               offerId,
               channelId,
-              idempotencyKey: keys[i] as string,
+              idempotencyKey,
+              ...(part === undefined ? {} : { part }),
               contact,
             };
             return {
@@ -103,7 +105,7 @@ export function realtimeRoutes(realtime: Queue | undefined) {
         schema: {
           tags,
           summary: "A realtime job: state and result (sendmail id, chid)",
-          params: z.object({ id: z.string().regex(/^rt-\d+-[A-Za-z0-9_.-]+$/) }),
+          params: z.object({ id: z.string().regex(/^rt-\d+-[A-Za-z0-9_.-]+(~\d+)?$/) }),
         },
       },
       async (request) => {

@@ -1,6 +1,6 @@
-import { jobId } from "@luxrelay/jobs";
 import type { OutboundDeps } from "../context.ts";
 import { ExecutionStateError, NotFoundError } from "../errors.ts";
+import { planJobId } from "../plan/enqueue.ts";
 
 // Pause, resume and cancel (DESIGN "Outbound" 10). A paused execution's batch jobs put
 // themselves back (delayed) until it resumes; a cancelled one's jobs end without sending and
@@ -42,7 +42,7 @@ export async function cancelExecution(deps: OutboundDeps, executionId: number): 
     "cancel",
   );
   // A scheduled execution's plan job is removed; one planning now sees the status and stops.
-  const plan = await deps.queues.plan.getJob(jobId("plan", executionId));
+  const plan = await deps.queues.plan.getJob(planJobId(executionId, 0));
   if (plan && (await plan.isDelayed())) await plan.remove();
   deps.logger.info({ executionId }, "execution cancelled");
 }

@@ -1,7 +1,7 @@
-import { JOB_NAMES, jobId, type TPlanPayload } from "@luxrelay/jobs";
 import { ZAudience } from "../audience/source.ts";
 import type { OutboundDeps } from "../context.ts";
 import { NotFoundError, OutboundInputError } from "../errors.ts";
+import { enqueuePlan } from "../plan/enqueue.ts";
 
 // DESIGN "Outbound" 1 and 10: an execution of an offer on a channel, now or at `sendAt`.
 // LuxSci cannot schedule, so a scheduled execution is a delayed plan job: planning (and so
@@ -41,15 +41,9 @@ export async function createExecution(deps: OutboundDeps, input: CreateExecution
       status: "scheduled",
     },
   });
+  // Committed before its job is added: if the add fails (Redis down), the reconciler adds it.
   const delay = input.sendAt ? Math.max(0, input.sendAt.getTime() - Date.now()) : 0;
-  const payload: TPlanPayload = { executionId: execution.id };
-  await deps.queues.plan.add(JOB_NAMES.plan, payload, {
-    jobId: jobId("plan", execution.id),
-    delay,
-    attempts: 5,
-    backoff: { type: "exponential", delay: deps.retryBaseMs },
-    removeOnComplete: { age: 7 * 86_400 },
-  });
+  await enqueuePlan(deps, execution.id, 0, delay);
   deps.logger.info({ executionId: execution.id, delay }, "execution created");
   return execution;
 }

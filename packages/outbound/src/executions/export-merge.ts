@@ -2,11 +2,12 @@ import type { Writable } from "node:stream";
 import { stringify } from "csv-stringify";
 import type { OutboundDeps } from "../context.ts";
 import { NotFoundError } from "../errors.ts";
-import { compileVariants } from "../plan/variants.ts";
+import { loadExecutionContent } from "../plan/content.ts";
 
-// DESIGN "Outbound" 10: a batch's mail-merge file on demand, for audit. The rows are rendered
-// again from the stored slot data with the batch's variant, so the file shows exactly what
-// LuxSci merged (the render invariant: template + slots == full render).
+// A batch's mail-merge file on demand, for audit. The rows are rendered again from the stored
+// slot data with the batch's content as planned (execution_content: a variant edited since
+// changes nothing), so the file shows exactly what LuxSci merged (the render invariant:
+// template + slots == full render).
 
 export async function exportMergeFile(
   deps: OutboundDeps,
@@ -15,12 +16,12 @@ export async function exportMergeFile(
 ): Promise<{ rows: number }> {
   const batch = await deps.prisma.batch.findUnique({
     where: { id: batchId },
-    include: { variant: true, template: true, execution: true },
+    include: { execution: true },
   });
   if (!batch) throw new NotFoundError("batch", batchId);
-  if (!batch.variant) throw new NotFoundError("content variant of batch", batchId);
-  const [variant] = compileVariants([batch.variant]);
-  if (!variant) throw new NotFoundError("content variant of batch", batchId);
+  const content = await loadExecutionContent(deps.pool, batch.execution);
+  const variant = content.find((v) => v.compiled.contentHash === batch.contentHash);
+  if (!variant) throw new NotFoundError("content of batch", batchId);
   const csv = stringify({
     header: true,
     columns: [

@@ -1,92 +1,77 @@
 import type { OutboundDeps } from "../context.ts";
 import { ExecutionStateError, NotFoundError } from "../errors.ts";
-import { enqueueSendFlow } from "../plan/enqueue.ts";
-import { ensureTemplates } from "../plan/templates.ts";
-import { compileVariants } from "../plan/variants.ts";
+import { enqueuePlan } from "../plan/enqueue.ts";
 import { withTransaction } from "../tx.ts";
 
-// DESIGN "Outbound" 9: replay re-sends failed batches only. Their recipients go back to
-// pending; templates deleted by finalize are made again; the batches keep their attempt
-// count, so each is reconciled against LuxSci's sent report before anything is sent.
+// Seed 000 outbound step 9: replay re-sends failed batches only. In one transaction the
+// execution starts a new round (status planning, round + 1) and its failed batches and their
+// recipients go back to pending; then the round's plan job makes the templates again from the
+// content as planned (finalize deleted them) and adds the round's send flow. A replayed batch
+// keeps its unsettled mark, so a call of it whose outcome was unknown is settled against
+// LuxSci's sent report before anything is sent. An execution whose planning failed (no
+// batches) is planned again from the start.
 
 export async function replayExecution(
   deps: OutboundDeps,
   executionId: number,
 ): Promise<{ round: number; batches: number }> {
-  const { prisma } = deps;
-  const execution = await prisma.execution.findUnique({
-    where: { id: executionId },
-    include: { channel: true, offer: { include: { variants: true } } },
-  });
-  if (!execution) throw new NotFoundError("execution", executionId);
-  if (!["partially_failed", "failed"].includes(execution.status)) {
-    throw new ExecutionStateError(
-      executionId,
-      execution.status,
-      "replay (only failed batches of an ended execution)",
+  const started = await withTransaction(deps.pool, async (db) => {
+    const execution = await db.query<{ status: string; batches: string }>(
+      `SELECT status, (SELECT count(*) FROM batch b WHERE b.execution_id = e.id) AS batches
+       FROM execution e WHERE id = $1 FOR UPDATE`,
+      [executionId],
     );
-  }
-  const failed = await prisma.batch.findMany({
-    where: { executionId, state: "failed" },
-    select: { id: true, seq: true, contentHash: true },
-  });
-  if (failed.length === 0) return { round: 0, batches: 0 };
-  const { channel, offer } = execution;
-  const round =
-    (await prisma.interactionLog.count({
-      where: { executionId, message: { startsWith: "replay" } },
-    })) + 1;
-  const templates = await ensureTemplates(
-    deps,
-    deps.luxsci(channel),
-    {
-      executionId,
-      offerId: offer.id,
-      channelId: channel.id,
-      clientId: channel.clientId,
-      secure: channel.secure,
-    },
-    compileVariants(offer.variants),
-    [...new Set(failed.map((batch) => batch.contentHash))],
-  );
-  const ids = failed.map((batch) => batch.id);
-  await withTransaction(deps.pool, async (db) => {
-    for (const [contentHash, templateId] of templates) {
-      await db.query(
-        "UPDATE batch SET template_id = $3 WHERE execution_id = $1 AND content_hash = $2",
-        [executionId, contentHash, templateId],
+    const row = execution.rows[0];
+    if (!row) throw new NotFoundError("execution", executionId);
+    if (!["partially_failed", "failed"].includes(row.status)) {
+      throw new ExecutionStateError(
+        executionId,
+        row.status,
+        "replay (only failed batches of an ended execution)",
       );
     }
-    await db.query(
-      `UPDATE batch SET state = 'pending', error = NULL, updated_at = now()
-       WHERE id = ANY($1::int[]) AND state = 'failed'`,
-      [ids],
+    // Failed batches, and any a failed planning left unended (the execution has ended, so
+    // nothing is sending them).
+    const failed = await db.query<{ id: number; seq: number }>(
+      `UPDATE batch SET state = 'pending', error = NULL, template_id = NULL, updated_at = now()
+       WHERE execution_id = $1 AND state <> 'sent' RETURNING id, seq`,
+      [executionId],
     );
+    if (failed.rows.length === 0 && Number(row.batches) > 0) return null;
     await db.query(
       `UPDATE recipient SET state = 'pending'
        WHERE execution_id = $1 AND batch_seq = ANY($2::int[]) AND state = 'failed'`,
-      [executionId, failed.map((batch) => batch.seq)],
+      [executionId, failed.rows.map((batch) => batch.seq)],
     );
-    await db.query(
-      `UPDATE execution SET status = 'sending', batches_failed = 0, completed_at = NULL,
-         error = NULL, updated_at = now() WHERE id = $1`,
+    const next = await db.query<{ round: number; offer_id: number; channel_id: string }>(
+      `UPDATE execution SET status = 'planning', round = round + 1, batches_failed = 0,
+         completed_at = NULL, error = NULL, updated_at = now()
+       WHERE id = $1 RETURNING round, offer_id, channel_id`,
       [executionId],
     );
+    const { round, offer_id, channel_id } = next.rows[0] as {
+      round: number;
+      offer_id: number;
+      channel_id: string;
+    };
+    const ids = failed.rows.map((batch) => batch.id);
     await db.query(
       `INSERT INTO interaction_log (execution_id, offer_id, channel_id, level, message, data)
        VALUES ($1, $2, $3, 'info', $4, $5)`,
       [
         executionId,
-        offer.id,
-        channel.id,
-        `replay round ${round}: ${ids.length} failed batches`,
+        offer_id,
+        channel_id,
+        ids.length > 0
+          ? `replay round ${round}: ${ids.length} failed batches`
+          : `replay round ${round}: planning again`,
         JSON.stringify({ round, batchIds: ids }),
       ],
     );
+    return { round, batches: ids.length };
   });
-  await enqueueSendFlow(deps, executionId, ids, round, {
-    attempts: channel.apiRetries,
-    backoffMs: deps.retryBaseMs,
-  });
-  return { round, batches: ids.length };
+  if (!started) return { round: 0, batches: 0 };
+  await enqueuePlan(deps, executionId, started.round);
+  deps.logger.info({ executionId, ...started }, "execution replay started");
+  return started;
 }

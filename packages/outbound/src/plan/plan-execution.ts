@@ -2,6 +2,7 @@ import { type Channel, copyLines } from "@luxrelay/db";
 import { UnrecoverableError } from "bullmq";
 import { readAudience, ZAudience } from "../audience/source.ts";
 import type { OutboundDeps } from "../context.ts";
+import { OutboundInputError } from "../errors.ts";
 import { trackingIdOf } from "../ids.ts";
 import { writeLog } from "../log.ts";
 import {
@@ -10,8 +11,10 @@ import {
   loadExecution,
   loadOffer,
   type OfferRow,
+  type VariantRow,
 } from "../rows.ts";
 import { withTransaction } from "../tx.ts";
+import { loadExecutionContent, saveExecutionContent } from "./content.ts";
 import { enqueueSendFlow } from "./enqueue.ts";
 import { BatchPlanner, RECIPIENT_COLUMNS } from "./plan-rows.ts";
 import { ensureTemplates } from "./templates.ts";
@@ -31,7 +34,61 @@ export interface PlanResult {
 
 const SEND_STATUSES = new Set(["scheduled", "planning", "sending", "paused"]);
 
-export async function planExecution(deps: OutboundDeps, executionId: number): Promise<PlanResult> {
+/**
+ * Plans an execution, and ends it `failed` with the reason when planning can't succeed: at
+ * once for a problem that would fail the same way again (the audience, the variants or their
+ * rule, a missing row, LuxSci refusing the channel), after the job's last attempt for anything
+ * else. Either way `send --wait` sees the execution end.
+ */
+export async function planExecution(
+  deps: OutboundDeps,
+  executionId: number,
+  options: { lastAttempt?: boolean } = {},
+): Promise<PlanResult> {
+  try {
+    return await planOnce(deps, executionId);
+  } catch (error) {
+    const final = isPermanent(error);
+    if (final || options.lastAttempt) {
+      await failExecution(deps, executionId, `planning failed: ${(error as Error).message}`);
+      throw final ? error : new UnrecoverableError((error as Error).message);
+    }
+    throw error;
+  }
+}
+
+/** Problems that fail the same way on every attempt. */
+function isPermanent(error: unknown): boolean {
+  if (error instanceof UnrecoverableError || error instanceof OutboundInputError) return true;
+  const name = (error as Error)?.name;
+  return name === "ZodError" || name === "TemplateError" || name === "LuxSciValidationError";
+}
+
+/** The execution ends failed with the reason (unless it ended already), logged once. */
+export async function failExecution(
+  deps: OutboundDeps,
+  executionId: number,
+  reason: string,
+): Promise<void> {
+  const ended = await deps.pool.query<{ offer_id: number; channel_id: string }>(
+    `UPDATE execution SET status = 'failed', error = $2, completed_at = now(), updated_at = now()
+     WHERE id = $1 AND status IN ('scheduled', 'planning', 'sending', 'paused')
+     RETURNING offer_id, channel_id`,
+    [executionId, reason.slice(0, 2000)],
+  );
+  const row = ended.rows[0];
+  if (!row) return;
+  await writeLog(deps, {
+    executionId,
+    offerId: row.offer_id,
+    channelId: row.channel_id,
+    level: "error",
+    message: reason,
+  });
+  deps.logger.error({ executionId, err: reason }, "execution failed");
+}
+
+async function planOnce(deps: OutboundDeps, executionId: number): Promise<PlanResult> {
   const { pool, logger } = deps;
   const execution = await loadExecution(pool, executionId);
   if (!execution) throw new UnrecoverableError(`execution ${executionId} not found`);
@@ -50,19 +107,9 @@ export async function planExecution(deps: OutboundDeps, executionId: number): Pr
   try {
     await client.getProfile();
   } catch (error) {
+    // The plan's own message would say "planning failed: connectivity test failed: ...".
     const reason = `connectivity test failed: ${(error as Error).message}`;
-    await pool.query(
-      `UPDATE execution SET status = 'failed', error = $2, completed_at = now(), updated_at = now()
-       WHERE id = $1`,
-      [executionId, reason],
-    );
-    await writeLog(deps, {
-      executionId,
-      offerId: offer.id,
-      channelId: channel.id,
-      level: "error",
-      message: reason,
-    });
+    await failExecution(deps, executionId, reason);
     throw new UnrecoverableError(reason);
   }
   if (execution.status === "scheduled") {
@@ -73,15 +120,18 @@ export async function planExecution(deps: OutboundDeps, executionId: number): Pr
     );
   }
 
-  const variants = compileVariants(offer.variants);
   let batches = await loadBatches(deps, executionId);
   if (batches.length === 0) {
-    await persistPlan(deps, executionId, execution, channel, offer, variants);
+    await persistPlan(deps, executionId, execution, channel, offer);
     batches = await loadBatches(deps, executionId);
   }
+  // From here on, the content as planned (a variant edited since changes nothing).
+  const variants = await loadExecutionContent(pool, execution);
 
   // Step 3: templates, then the batches point at them.
-  const hashes = [...new Set(batches.map((batch) => batch.contentHash))];
+  // Only content that still has batches to send (a replay's round: its failed batches).
+  const unended = batches.filter((batch) => batch.state === "pending" || batch.state === "sending");
+  const hashes = [...new Set(unended.map((batch) => batch.contentHash))];
   const templates = await ensureTemplates(
     deps,
     client,
@@ -111,8 +161,9 @@ export async function planExecution(deps: OutboundDeps, executionId: number): Pr
     [trackingId, executionId, offer.id, channel.id],
   );
 
-  const pending = batches.filter((batch) => batch.state === "pending").map((batch) => batch.id);
-  await enqueueSendFlow(deps, executionId, pending, 0, {
+  // The round's send flow: every batch not ended yet (a re-run adds only what is missing).
+  const open = unended.map((batch) => batch.id);
+  await enqueueSendFlow(deps, executionId, open, execution.round, {
     attempts: channel.apiRetries,
     backoffMs: deps.retryBaseMs,
   });
@@ -146,9 +197,9 @@ async function persistPlan(
   executionId: number,
   execution: ExecutionRow,
   channel: Channel,
-  offer: OfferRow,
-  variants: ReturnType<typeof compileVariants>,
+  offer: OfferRow & { variants: VariantRow[] },
 ): Promise<void> {
+  const variants = compileVariants(offer.variants);
   const audience = ZAudience.parse(execution.audience);
   const rule = offer.variantRule === null ? null : ZVariantRule.parse(offer.variantRule);
   const seeds = Array.isArray(offer.seeds) ? (offer.seeds as unknown[]).map(String) : [];
@@ -197,6 +248,7 @@ async function persistPlan(
       ],
     );
     lap("insertBatchesMs");
+    await saveExecutionContent(db, executionId, offer.variants, variants);
     await db.query(
       `UPDATE execution SET recipients_total = $2, recipients_invalid = $3,
          recipients_duplicate = $4, recipients_suppressed = $5, seeds_sent = $6,

@@ -73,21 +73,35 @@ export interface TemplateRow {
 
 /**
  * Deletes templates at LuxSci and marks their rows deleted (finalize, rollback, retention).
- * A template LuxSci no longer has counts as deleted.
+ * A template LuxSci no longer has counts as deleted. Stops at the first failure, or with
+ * `keepGoing` tries them all and returns the failures (the rows stay active for a later try).
  */
 export async function deleteTemplates(
   deps: OutboundDeps,
   rows: readonly TemplateRow[],
-): Promise<number> {
+  options: { keepGoing?: boolean } = {},
+): Promise<{ deleted: number; failed: Error[] }> {
+  let deleted = 0;
+  const failed: Error[] = [];
   for (const row of rows) {
-    if (row.luxsciTemplateId) {
-      const channel = await loadChannel(deps.pool, row.channelId);
-      await deps.luxsci(channel).deleteTemplate(row.luxsciTemplateId);
+    try {
+      if (row.luxsciTemplateId) {
+        const channel = await loadChannel(deps.pool, row.channelId);
+        await deps.luxsci(channel).deleteTemplate(row.luxsciTemplateId);
+      }
+      await deps.pool.query(
+        "UPDATE luxsci_template SET state = 'deleted', deleted_at = now() WHERE id = $1",
+        [row.id],
+      );
+      deleted += 1;
+    } catch (error) {
+      if (!options.keepGoing) throw error;
+      failed.push(error as Error);
+      deps.logger.warn(
+        { templateId: row.id, err: (error as Error).message },
+        "template not deleted at LuxSci: left for a later try",
+      );
     }
-    await deps.pool.query(
-      "UPDATE luxsci_template SET state = 'deleted', deleted_at = now() WHERE id = $1",
-      [row.id],
-    );
   }
-  return rows.length;
+  return { deleted, failed };
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { compileVariant, type TCompiledVariant } from "@luxrelay/render";
 import { z } from "zod";
 import type { AudienceValue } from "../audience/source.ts";
+import { OutboundInputError } from "../errors.ts";
 
 // Which content variant a recipient gets (DESIGN "Outbound" 1): the value of an audience
 // attribute naming the variant key, or a rule, or the first variant.
@@ -55,7 +56,7 @@ export function variantChooser(
 ): (contactId: string, attributes: Record<string, AudienceValue>) => PlannedVariant | string {
   const byKey = new Map(variants.map((variant) => [variant.key, variant]));
   const first = variants[0];
-  if (!first) throw new Error("the offer has no content variants");
+  if (!first) throw new OutboundInputError("variants", "the offer has no content variants");
   if (attribute) {
     return (_contactId, attributes) => {
       const value = attributes[attribute];
@@ -66,7 +67,13 @@ export function variantChooser(
   if (rule?.type === "split") {
     const weights = variants.map((v) => rule.weights?.[v.key] ?? (rule.weights ? 0 : 1));
     const total = weights.reduce((a, b) => a + b, 0);
-    if (total <= 0) throw new Error("variant rule split: every weight is 0");
+    if (total <= 0) {
+      const named = Object.keys(rule.weights ?? {}).join(", ");
+      throw new OutboundInputError(
+        "variantRule",
+        `split: no variant of the offer has a weight above 0 (weights name: ${named}; variants: ${variants.map((v) => v.key).join(", ")})`,
+      );
+    }
     return (contactId) => {
       let at = bucket(contactId) * total;
       for (let i = 0; i < variants.length; i++) {

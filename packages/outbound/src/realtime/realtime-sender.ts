@@ -1,5 +1,5 @@
 import type { Channel } from "@luxrelay/db";
-import type { TRealtimePayload } from "@luxrelay/jobs";
+import { realtimeKey, type TRealtimePayload } from "@luxrelay/jobs";
 import { LuxSciError, LuxSciRateLimitError } from "@luxrelay/luxsci";
 import { UnrecoverableError } from "bullmq";
 import type pg from "pg";
@@ -29,7 +29,7 @@ import { MicroBatcher } from "./batcher.ts";
 // Realtime sends (seed 000: "ideal for Queue Listeners", DESIGN "Realtime sends"): one job per
 // contact, micro-batched per content group and channel into one POST, with the same
 // guarantees as batch sends. Each request key is a recipient row of the offer's realtime
-// execution (contact id `<contact>~<key>`), so a key is sent at most once: a row that exists
+// execution (contact id `<contact>~<key>[~<part>]`), so a key is sent at most once: a row that exists
 // already is either sent (its result is returned) or had a call whose outcome is unknown: it
 // is settled against LuxSci's sent report first (send/settle.ts, docs/reliability.md).
 
@@ -148,7 +148,7 @@ export class RealtimeSender {
    * group's flush, which does the rest for the whole group at once.
    */
   async send(payload: TRealtimePayload, owns?: () => Promise<boolean>): Promise<RealtimeResult> {
-    const { offerId, channelId, idempotencyKey, contact } = payload;
+    const { offerId, channelId, idempotencyKey, part, contact } = payload;
     const channel = await this.channel(channelId);
     const email = normalizeEmail(contact.email);
     if ("problem" in email) {
@@ -156,7 +156,7 @@ export class RealtimeSender {
       throw new UnrecoverableError(`contact.email: ${email.problem}`);
     }
     const offer = await this.offer(offerId);
-    const contactId = `${contact.contactId ?? email.email}~${idempotencyKey}`;
+    const contactId = `${contact.contactId ?? email.email}~${realtimeKey(idempotencyKey, part)}`;
     const variant = offer.choose(contactId, contact.attributes as Record<string, AudienceValue>);
     if (typeof variant === "string") throw new UnrecoverableError(`contact.attributes: ${variant}`);
     let slots: Record<string, string>;
