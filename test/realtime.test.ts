@@ -22,6 +22,9 @@ beforeAll(async () => {
     simSeed: 41,
     env: { WORKER_QUEUES: "realtime", REALTIME_FLUSH_MS: "100" },
   });
+  // LuxSci's clock half an hour behind ours, from the start: luxrelay dates what it compares
+  // at LuxSci by LuxSci's clock (its Date header), never by ours.
+  stack.sim.advanceClock(-1800);
   queue = new Queue(QUEUE_NAMES.realtime, {
     connection: stack.queues.connection,
     prefix: stack.queues.prefix,
@@ -73,10 +76,21 @@ async function waitForJobs(ids: string[], timeoutMs = 30_000): Promise<void> {
   for (;;) {
     const states = await Promise.all(ids.map(async (id) => (await queue.getJob(id))?.getState()));
     if (states.every((state) => state === "completed")) return;
-    if (Date.now() > deadline)
+    if (Date.now() > deadline) {
+      const late = ids.filter((_, i) => states[i] !== "completed").slice(0, 3);
+      const jobs = await Promise.all(late.map((id) => queue.getJob(id)));
       throw new Error(
-        `jobs not completed: ${JSON.stringify(states.filter((s) => s !== "completed").slice(0, 5))}`,
+        `jobs not completed: ${JSON.stringify(states.filter((s) => s !== "completed").slice(0, 5))}; ${JSON.stringify(
+          jobs.map((job) => ({
+            id: job?.id,
+            attemptsMade: job?.attemptsMade,
+            failedReason: job?.failedReason,
+            delay: job?.delay,
+            stacktrace: job?.stacktrace?.slice(-1),
+          })),
+        )}`,
       );
+    }
     await sleep(50);
   }
 }
@@ -193,6 +207,57 @@ describe("realtime sends", () => {
     });
     expect(again).toHaveLength(1);
   });
+
+  it("a multi-contact request's parts never take another request's key", async () => {
+    const before = stack.sim.ledger().total;
+    // Before, part 1 of key "k" and a single contact with key "k-1" were one job: one lost.
+    const multi = await post(`/realtime/${fixture.offerId}`, {
+      channelId: fixture.channelId,
+      idempotencyKey: "k",
+      contacts: [
+        { email: "part1@example.com", contactId: "p1", attributes: { first_name: "P1" } },
+        { email: "part2@example.com", contactId: "p2", attributes: { first_name: "P2" } },
+      ],
+    });
+    const single = await post(`/realtime/${fixture.offerId}`, {
+      channelId: fixture.channelId,
+      idempotencyKey: "k-1",
+      contacts: [{ email: "single@example.com", contactId: "p1", attributes: {} }],
+    });
+    expect(multi.body.realtime.accepted).toBe(2);
+    expect(single.status).toBe(202);
+    expect(single.body.realtime.accepted).toBe(1);
+    const ids = [...multi.body.realtime.jobs, ...single.body.realtime.jobs].map((j) => j.jobId);
+    expect(new Set(ids).size).toBe(3);
+    await waitForJobs(ids);
+    expect(stack.sim.ledger()).toMatchObject({ total: before + 3, duplicates: 0 });
+  });
+
+  it("replies lost after LuxSci accepted and a sent report that lags: each key once", async () => {
+    const before = stack.sim.ledger().total;
+    // Its sent report shows a send 800 ms after accepting it.
+    stack.sim.setReportLag(800);
+    stack.sim.setFault("POST */email/send", { resetAfterRate: 0.3, malformedRate: 0.1 });
+    try {
+      const ids: string[] = [];
+      for (let wave = 0; wave < 6; wave++) {
+        const jobs = Array.from({ length: 200 }, (_, i) => {
+          const n = 90_000 + wave * 200 + i;
+          const data = payload(`lost-${n}`, n);
+          const jobId = realtimeJobId(fixture.offerId, data.idempotencyKey);
+          ids.push(jobId);
+          return { name: JOB_NAMES.realtime, data, opts: { jobId, attempts: 10 } };
+        });
+        await queue.addBulk(jobs);
+        await sleep(150);
+      }
+      await waitForJobs(ids, 60_000);
+    } finally {
+      stack.sim.clearFaults();
+      stack.sim.setReportLag(0);
+    }
+    expect(stack.sim.ledger()).toMatchObject({ total: before + 1200, duplicates: 0 });
+  }, 90_000);
 
   it("a worker killed with SIGKILL loses nothing and duplicates nothing", async () => {
     const before = stack.sim.ledger().total;

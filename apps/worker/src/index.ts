@@ -29,7 +29,7 @@ export async function startWorkers(config: Config, logger: Logger): Promise<Work
     else if (role === "reports")
       workers.push(...(await startSyncWorkers(syncDeps(), config, logger)));
     else if (role === "housekeeping")
-      workers.push(...(await startHousekeepingWorkers(syncDeps(), runtime.deps, config)));
+      workers.push(...(await startHousekeepingWorkers(syncDeps(), runtime.deps, config, logger)));
     else if (role === "realtime")
       workers.push(...(await startRealtimeWorkers(runtime.deps, config, logger)));
   }

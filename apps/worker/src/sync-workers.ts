@@ -11,13 +11,18 @@ import {
   createQueue,
   createRedisConnection,
   JOB_NAMES,
+  jobId,
   QUEUE_NAMES,
   ZExportStepPayload,
   ZHousekeepingPayload,
   ZSyncPayload,
 } from "@luxrelay/jobs";
 import type { Logger } from "@luxrelay/logger";
-import { expireRealtimeTemplates, type OutboundDeps } from "@luxrelay/outbound";
+import {
+  expireRealtimeTemplates,
+  type OutboundDeps,
+  reconcileExecutionJobs,
+} from "@luxrelay/outbound";
 import { DelayedError, Worker } from "bullmq";
 import { parsePayload } from "./payload.ts";
 
@@ -80,22 +85,41 @@ export async function startHousekeepingWorkers(
   deps: SyncDeps,
   outbound: OutboundDeps,
   config: Config,
+  logger: Logger,
 ) {
   const queue = createQueue(QUEUE_NAMES.housekeeping, {
     connection: deps.redis,
     prefix: config.queuePrefix,
   });
-  for (const task of ["sweep-report-files", "expire-realtime-templates"] as const) {
-    await queue.upsertJobScheduler(
-      task,
-      { every: 3_600_000 },
-      { name: JOB_NAMES.housekeeping, data: { task } },
+  // Kept in Redis, so re-added every reconcile period rather than once: a Redis that lost its
+  // keys gets its schedules back, and a reconcile run per period (the slot's job id makes one
+  // run of it across every housekeeping worker).
+  const schedule = async () => {
+    for (const task of ["sweep-report-files", "expire-realtime-templates"] as const) {
+      await queue.upsertJobScheduler(
+        task,
+        { every: 3_600_000 },
+        { name: JOB_NAMES.housekeeping, data: { task }, opts: HOUSEKEEPING_JOB_OPTIONS },
+      );
+    }
+    const slot = Math.floor(Date.now() / config.reconcileIntervalMs);
+    await queue.add(
+      JOB_NAMES.housekeeping,
+      { task: "reconcile" },
+      { jobId: jobId("reconcile", slot), ...HOUSEKEEPING_JOB_OPTIONS },
     );
-  }
+  };
+  await schedule();
+  const timer = setInterval(() => {
+    schedule().catch((error: Error) =>
+      logger.error({ err: error.message }, "housekeeping schedule failed"),
+    );
+  }, config.reconcileIntervalMs);
   const worker = new Worker(
     QUEUE_NAMES.housekeeping,
     async (job) => {
       const { task } = parsePayload(ZHousekeepingPayload, job);
+      if (task === "reconcile") return reconcile(deps, outbound, config);
       if (task === "expire-realtime-templates") return expireRealtimeTemplates(outbound);
       const removed = await sweepReportFiles(reportsDir(deps), deps.settings.fileRetentionDays);
       return { removed: removed.length };
@@ -106,6 +130,25 @@ export async function startHousekeepingWorkers(
       concurrency: config.worker.concurrency.housekeeping,
     },
   );
-  worker.on("closed", () => void queue.close());
+  worker.on("closed", () => {
+    clearInterval(timer);
+    void queue.close();
+  });
   return [worker];
+}
+
+/** Housekeeping jobs end and go: a few are kept to look at, none pile up. */
+const HOUSEKEEPING_JOB_OPTIONS = {
+  removeOnComplete: { age: 86_400, count: 100 },
+  removeOnFail: { age: 7 * 86_400, count: 100 },
+};
+
+/**
+ * One reconcile run: the jobs of executions PostgreSQL says are under way, and the queue
+ * settings a Redis that lost its keys forgot (global concurrency caps).
+ */
+async function reconcile(deps: SyncDeps, outbound: OutboundDeps, config: Config) {
+  await outbound.queues.send.setGlobalConcurrency(config.worker.sendGlobalConcurrency);
+  await deps.queues.exports.setGlobalConcurrency(config.sync.maxExportJobs);
+  return reconcileExecutionJobs(outbound);
 }

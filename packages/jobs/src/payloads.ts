@@ -34,9 +34,9 @@ export type TSyncPayload = z.infer<typeof ZSyncPayload>;
 export const ZExportStepPayload = z.object({ exportJobId: id });
 export type TExportStepPayload = z.infer<typeof ZExportStepPayload>;
 
-/** `housekeeping` queue: sweeps and retention. */
+/** `housekeeping` queue: sweeps, retention, and the reconciler (Redis rebuilt from PostgreSQL). */
 export const ZHousekeepingPayload = z.object({
-  task: z.enum(["sweep-report-files", "expire-realtime-templates"]),
+  task: z.enum(["sweep-report-files", "expire-realtime-templates", "reconcile"]),
 });
 export type THousekeepingPayload = z.infer<typeof ZHousekeepingPayload>;
 

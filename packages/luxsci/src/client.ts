@@ -27,8 +27,11 @@ import type {
   Suppression,
 } from "./types.ts";
 
-/** A Date header older than this is read again before it dates anything (clocks drift). */
-const SERVER_CLOCK_MAX_AGE_MS = 5 * 60_000;
+/**
+ * A Date header older than this is read again before it dates anything: our host's clock may
+ * be stepped (NTP) between two replies, which the offset learnt from the older one can't see.
+ */
+const SERVER_CLOCK_MAX_AGE_MS = 30_000;
 
 export interface LuxSciClientOptions extends TransportOptions {
   /** e.g. "https://rest.luxsci.com/perl/api/v2" (the simulator's `url`). */

@@ -7,6 +7,7 @@ import {
   getExecutionStatus,
   NotFoundError,
   pauseExecution,
+  reconcileExecutionJobs,
   replayExecution,
   resumeExecution,
   ZAudience,
@@ -85,6 +86,17 @@ export async function executionRoutes(base: FastifyInstance, { outbound, catalog
       },
     );
   }
+  app.post(
+    "/reconcile",
+    {
+      schema: {
+        tags,
+        summary:
+          "Re-add the jobs PostgreSQL expects and Redis lacks (plan, send, finalize): after Redis lost keys",
+      },
+    },
+    async () => ({ reconcile: await reconcileExecutionJobs(outbound) }),
+  );
   app.post(
     "/executions/:id/replay",
     {

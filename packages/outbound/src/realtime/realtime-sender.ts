@@ -402,12 +402,16 @@ export class RealtimeSender {
       await this.deps.pool.query(
         refused
           ? `UPDATE recipient SET unsettled_since = NULL, settle_after = NULL
-             WHERE id = ANY($1::bigint[]) AND state = 'pending'`
-          : `UPDATE recipient SET settle_after = GREATEST(settle_after, $2)
-             WHERE id = ANY($1::bigint[]) AND state = 'pending'`,
+             WHERE id = ANY($1::bigint[]) AND state = 'pending' AND unsettled_since = $2`
+          : `UPDATE recipient SET settle_after = $3
+             WHERE id = ANY($1::bigint[]) AND state = 'pending' AND unsettled_since = $2`,
         refused
-          ? [ids]
-          : [ids, settleAfterUnknown(client.serverNow() ?? new Date(), this.deps.settle)],
+          ? [ids, mark.since]
+          : [
+              ids,
+              mark.since,
+              settleAfterUnknown(client.serverNow() ?? new Date(), this.deps.settle),
+            ],
       );
       const failure =
         error instanceof LuxSciRateLimitError

@@ -1,4 +1,4 @@
-import type { LuxSciClient, ReportRow } from "@luxrelay/luxsci";
+import { type LuxSciClient, type ReportRow, SERVER_CLOCK_UNCERTAINTY_MS } from "@luxrelay/luxsci";
 
 // DESIGN "Exactly once": what LuxSci's sent report already holds of some chids (settle.ts
 // decides when that answer can be trusted). The chid filter is the execution's prefix and the
@@ -16,22 +16,33 @@ export function trackedHeaderValue(row: ReportRow, name: string): string | null 
   return null;
 }
 
-/** chid -> sendmail id, for the given chids that LuxSci's sent report already holds. */
+/**
+ * chid -> sendmail id, for the given chids that LuxSci's sent report already holds, and
+ * LuxSci's time when the report was read: the first page's reply, less the clock's
+ * uncertainty, so every row of the read was computed at or after it.
+ */
 export async function findAlreadySent(
   client: LuxSciClient,
   options: { chidPrefix: string; afterDate: Date; chids: ReadonlySet<string> },
-): Promise<Map<string, string>> {
+): Promise<{ found: Map<string, string>; readFrom: Date | undefined }> {
   const found = new Map<string, string>();
-  if (options.chids.size === 0) return found;
-  const rows = client.iterateReportRows("sent", {
+  let readFrom: Date | undefined;
+  if (options.chids.size === 0) return { found, readFrom };
+  const pages = client.iterateReport("sent", {
     afterDate: options.afterDate,
     header1: { name: "chid", operator: "like", value: options.chidPrefix },
   });
-  for await (const row of rows) {
-    const chid = trackedHeaderValue(row, "chid");
-    if (chid !== null && options.chids.has(chid) && !found.has(chid)) {
-      found.set(chid, String(row.sendmail_id));
+  for await (const page of pages) {
+    if (readFrom === undefined) {
+      const now = client.serverNow();
+      readFrom = now && new Date(now.getTime() - SERVER_CLOCK_UNCERTAINTY_MS);
+    }
+    for (const row of page.rows) {
+      const chid = trackedHeaderValue(row, "chid");
+      if (chid !== null && options.chids.has(chid) && !found.has(chid)) {
+        found.set(chid, String(row.sendmail_id));
+      }
     }
   }
-  return found;
+  return { found, readFrom };
 }

@@ -271,10 +271,11 @@ async function handleSendError(
       [batch.id, batch.attempts],
     );
   } else if (inCall) {
-    // It may have been accepted: the mark stays, its deadline counted from the call's end.
+    // It may have been accepted: the mark stays, its deadline now counted from the call's
+    // end (the mark's was the longest the call could have run; this run's claim guards it).
     const settleAfter = settleAfterUnknown(client.serverNow() ?? new Date(), deps.settle);
     await deps.pool.query(
-      `UPDATE batch SET settle_after = GREATEST(settle_after, $3), updated_at = now()
+      `UPDATE batch SET settle_after = $3, updated_at = now()
        WHERE id = $1 AND state = 'sending' AND attempts = $2`,
       [batch.id, batch.attempts, settleAfter],
     );

@@ -58,20 +58,20 @@ export type SettleOutcome =
 
 /**
  * What LuxSci's sent report holds of `chids` (chid filter `chidPrefix`) since a little before
- * `since`, and LuxSci's time as the read began: every page is read at or after `readFrom`, so
- * a deadline at or before it is one the whole read can be trusted for.
+ * `since`, and LuxSci's time as the read began (its first reply's Date): every row was read at
+ * or after `readFrom`, so a deadline at or before it is one the whole read can be trusted for.
  */
 export async function readSentReport(
   client: LuxSciClient,
   options: { chidPrefix: string; chids: ReadonlySet<string>; since: Date },
 ): Promise<{ found: Map<string, string>; readFrom: Date }> {
-  const readFrom = await client.serverTime();
-  const found = await findAlreadySent(client, {
+  const before = await client.serverTime();
+  const { found, readFrom } = await findAlreadySent(client, {
     chidPrefix: options.chidPrefix,
     chids: options.chids,
     afterDate: new Date(options.since.getTime() - WINDOW_SLACK_MS),
   });
-  return { found, readFrom };
+  return { found, readFrom: readFrom ?? before };
 }
 
 /** Whether one unsettled call is settled: everything found, or its deadline passed. */

@@ -1,7 +1,7 @@
 import { extname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { EventMetrics } from "@luxrelay/inbound";
-import type { ExecutionStatusView } from "@luxrelay/outbound";
+import type { ExecutionStatusView, ReconcileReport } from "@luxrelay/outbound";
 import type { ApiClient } from "../client.ts";
 import {
   type CliCommand,
@@ -15,7 +15,7 @@ import {
 import { bytes, count, print, table } from "../output.ts";
 import { bar, ProgressLine, uploadLine } from "../progress.ts";
 
-// luxrelay audience upload, send, status, pause|resume|cancel|replay, export-merge
+// luxrelay audience upload, send, status, pause|resume|cancel|replay, reconcile, export-merge
 
 type StatusView = Omit<ExecutionStatusView, "batches" | "recipients"> & {
   batches: { total: number } & Partial<Record<"pending" | "sending" | "sent" | "failed", number>>;
@@ -233,6 +233,23 @@ export function registerExecutionCommands(program: CliCommand): void {
         reply.replay.batches === 0
           ? `execution ${id}: no failed batches to replay`
           : `execution ${id}: replay round ${reply.replay.round}, ${reply.replay.batches} batches re-queued`,
+      );
+    });
+
+  withCommon(program.command("reconcile"))
+    .description(
+      "re-add the queue jobs of unfinished executions that Redis lost (workers do it every minute)",
+    )
+    .action(async (options: CommonOptions) => {
+      const reply = await clientOf(options).request<{ reconcile: ReconcileReport }>(
+        "POST",
+        "/reconcile",
+      );
+      const r = reply.reconcile;
+      print(options, reply, () =>
+        r.repaired.length === 0
+          ? `reconcile: ${r.executions} unfinished executions, every job in place`
+          : `reconcile: re-added ${r.plansAdded} plan, ${r.sendJobsAdded} send and ${r.finalizesAdded} finalize jobs for executions ${r.repaired.join(", ")}`,
       );
     });
 
