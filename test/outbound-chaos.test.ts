@@ -1,18 +1,24 @@
-import { createExecution } from "@luxrelay/outbound";
+import { createExecution, replayExecution } from "@luxrelay/outbound";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeContacts, writeCsv } from "./helpers/audience.ts";
 import { createOfferFixture, type Stack, startStack, waitForExecution } from "./helpers/stack.ts";
 import { spawnWorker } from "./helpers/worker-process.ts";
 
-// DESIGN "Exactly once" under kill -9: worker processes die in the middle of LuxSci calls
-// (the calls still land at LuxSci), and the batches they held are taken over by another
-// worker, reconciled against the sent report, and finished. The simulator's ledger must show
-// every recipient once: none lost, none twice.
+// Exactly once under kill -9 (docs/reliability.md): worker processes die in the middle of
+// LuxSci calls (the calls still land at LuxSci, and its sent report shows them only after a
+// lag), and the batches they held are taken over by another worker, settled against the sent
+// report, and finished. The simulator's ledger must show every recipient once: none lost,
+// none twice.
 
+const REPORT_LAG_MS = 700;
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ simSeed: 9 });
+  stack = await startStack({
+    simSeed: 9,
+    sim: { reportLagMs: REPORT_LAG_MS },
+    env: { LUXSCI_TIMEOUT_MS: "2000", LUXSCI_REPORT_LAG_MS: "1500" },
+  });
 });
 
 afterAll(async () => {
@@ -76,8 +82,60 @@ describe("exactly once under SIGKILL", () => {
     expect(reconciled).toBeGreaterThan(0);
   });
 
+  it("a batch whose job stalled too often ends failed, not lost: replay sends the rest, no one twice", async () => {
+    stack.sim.reset();
+    stack.sim.setReportLag(REPORT_LAG_MS);
+    stack.sim.setFault("*/email/send", { latencyMs: 800 });
+    const fixture = await createOfferFixture(stack, {
+      variants: [{ key: "a", subject: "Hey {{ first_name }}", html: "<p>x</p>", text: "x" }],
+      channel: { batchSize: 200 },
+    });
+    const contacts = makeContacts(3000, ["a"], 20_000);
+    // No takeover allowed: a job whose worker died fails as "stalled" instead.
+    const env = { ...stack.env, WORKER_CONCURRENCY_SEND: "3", WORKER_MAX_STALLED: "0" };
+    const first = spawnWorker(env);
+    const execution = await createExecution(stack.deps, {
+      offerId: fixture.offerId,
+      channelId: fixture.channelId,
+      audience: { type: "file", path: writeCsv(contacts), format: "csv" },
+    });
+    for (let i = 0; i < 300; i++) {
+      const sending = await stack.deps.prisma.batch.count({
+        where: { executionId: execution.id, state: "sending" },
+      });
+      if (sending > 0) break;
+      await sleep(20);
+    }
+    await sleep(300);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const second = spawnWorker(env);
+    try {
+      expect(await waitForExecution(stack, execution.id, 60_000)).toBe("partially_failed");
+      const failed = await stack.deps.prisma.batch.findMany({
+        where: { executionId: execution.id, state: "failed" },
+      });
+      expect(failed.length).toBeGreaterThan(0);
+      expect(failed[0]?.error).toMatch(/ended without sending it/);
+      // Never "completed" with batches left unsent, and nothing left pending or sending.
+      const unended = await stack.deps.prisma.batch.count({
+        where: { executionId: execution.id, state: { in: ["pending", "sending"] } },
+      });
+      expect(unended).toBe(0);
+      expect(await replayExecution(stack.deps, execution.id)).toMatchObject({
+        batches: failed.length,
+      });
+      expect(await waitForExecution(stack, execution.id, 60_000)).toBe("completed");
+    } finally {
+      second.child.kill("SIGTERM");
+      await second.exited;
+    }
+    expect(stack.sim.ledger()).toMatchObject({ total: 3000, duplicates: 0 });
+  }, 120_000);
+
   it("SIGTERM lets in-flight batches finish before the worker exits", async () => {
     stack.sim.reset();
+    stack.sim.setReportLag(REPORT_LAG_MS);
     stack.sim.setFault("*/email/send", { latencyMs: 500 });
     const fixture = await createOfferFixture(stack, {
       variants: [{ key: "a", subject: "Yo {{ first_name }}", html: "<p>x</p>", text: "x" }],
