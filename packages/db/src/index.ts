@@ -1,6 +1,12 @@
 export { createPrismaClient, type DatabaseOptions } from "./client.ts";
 export { withConnection } from "./connection.ts";
 export {
+  createDatabasePools,
+  type DatabasePools,
+  type DatabaseSettings,
+  poolConfig,
+} from "./pools.ts";
+export {
   type CopyOptions,
   type CopyRow,
   type CopyValue,

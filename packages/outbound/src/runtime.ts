@@ -1,5 +1,5 @@
 import type { Config } from "@luxrelay/config";
-import { createPrismaClient } from "@luxrelay/db";
+import { createDatabasePools, type DatabasePools } from "@luxrelay/db";
 import {
   createFlowProducer,
   createQueue,
@@ -7,7 +7,6 @@ import {
   QUEUE_NAMES,
 } from "@luxrelay/jobs";
 import type { Logger } from "@luxrelay/logger";
-import pg from "pg";
 import type { OutboundDeps } from "./context.ts";
 import { createLuxSciClientFactory } from "./luxsci.ts";
 
@@ -19,9 +18,27 @@ export interface OutboundRuntime {
   close(): Promise<void>;
 }
 
-export function createOutboundRuntime(config: Config, logger: Logger): OutboundRuntime {
-  const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, maxConnections: 5 });
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+/** The process's PostgreSQL pools from the config (DATABASE_POOL_MAX and its timeouts). */
+export function createProcessPools(config: Config, logger: Logger): DatabasePools {
+  return createDatabasePools({
+    databaseUrl: config.databaseUrl,
+    ...config.database,
+    onIdleError: (error) =>
+      logger.warn({ err: error.message }, "an idle PostgreSQL connection failed; dropped"),
+  });
+}
+
+/**
+ * The outbound wiring. `pools` are the process's PostgreSQL pools when several runtimes share
+ * them (a worker with several roles); without, the runtime makes and closes its own.
+ */
+export function createOutboundRuntime(
+  config: Config,
+  logger: Logger,
+  pools?: DatabasePools,
+): OutboundRuntime {
+  const database = pools ?? createProcessPools(config, logger);
+  const { prisma, pool } = database;
   const connection = createRedisConnection({
     redisUrl: config.redisUrl,
     connectionName: "luxrelay-outbound",
@@ -59,7 +76,7 @@ export function createOutboundRuntime(config: Config, logger: Logger): OutboundR
         flow.close(),
         luxsci.closeAll(),
       ]);
-      await Promise.allSettled([pool.end(), prisma.$disconnect()]);
+      if (!pools) await database.close();
       await connection.quit().catch(() => connection.disconnect());
     },
   };

@@ -2,12 +2,11 @@ import type { Channel } from "@luxrelay/db";
 import { realtimeKey, type TRealtimePayload } from "@luxrelay/jobs";
 import { LuxSciError, LuxSciRateLimitError } from "@luxrelay/luxsci";
 import { UnrecoverableError } from "bullmq";
-import type pg from "pg";
 import { normalizeEmail } from "../audience/email.ts";
 import type { AudienceValue } from "../audience/source.ts";
 import type { OutboundDeps } from "../context.ts";
 import { LockLostError, RetryLaterError } from "../errors.ts";
-import { chidOf, templateTitleOf, trackingIdOf } from "../ids.ts";
+import { chidOf, trackingIdOf } from "../ids.ts";
 import {
   compileVariants,
   type PlannedVariant,
@@ -15,7 +14,7 @@ import {
   ZVariantRule,
 } from "../plan/variants.ts";
 import { loadChannel, loadOffer } from "../rows.ts";
-import { buildMessages, markRecipientsSent, templateInputOf } from "../send/messages.ts";
+import { buildMessages, markRecipientsSent } from "../send/messages.ts";
 import {
   markBeforeCall,
   readSentReport,
@@ -25,6 +24,7 @@ import {
 import { withTransaction } from "../tx.ts";
 import { countRealtime } from "./activity.ts";
 import { MicroBatcher } from "./batcher.ts";
+import { ensureRealtimeTemplate } from "./templates.ts";
 
 // Realtime sends (seed 000: "ideal for Queue Listeners", DESIGN "Realtime sends"): one job per
 // contact, micro-batched per content group and channel into one POST, with the same
@@ -441,63 +441,4 @@ export class RealtimeSender {
   async drain(): Promise<void> {
     await this.batcher.drain();
   }
-}
-
-/**
- * The offer variant's QL template on the channel, made once and kept (DESIGN "Realtime
- * sends"): deleted only by rollback or when older than the channel's retention.
- */
-export async function ensureRealtimeTemplate(
-  deps: OutboundDeps,
-  channel: { id: string; clientId: string; secure: boolean } & Parameters<
-    OutboundDeps["luxsci"]
-  >[0],
-  offerId: number,
-  variant: PlannedVariant,
-): Promise<string> {
-  const title = templateTitleOf({
-    realtime: true,
-    offerId,
-    executionId: null,
-    channelId: channel.id,
-    clientId: channel.clientId,
-  });
-  const contentHash = variant.compiled.contentHash;
-  // The template's LuxSci id when it is active, read outside and again inside the lock.
-  const activeId = async (db: Pick<pg.PoolClient, "query">) => {
-    const { rows } = await db.query<{ luxsci_template_id: string | null; state: string }>(
-      `SELECT luxsci_template_id, state FROM luxsci_template
-       WHERE channel_id = $1 AND title = $2 AND content_hash = $3`,
-      [channel.id, title, contentHash],
-    );
-    const row = rows[0];
-    return row?.state === "active" && row.luxsci_template_id ? row.luxsci_template_id : null;
-  };
-  const known = await activeId(deps.pool);
-  if (known) return known;
-  return withTransaction(deps.pool, async (client) => {
-    // One creator per template across workers.
-    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [
-      `ql:${channel.id}:${contentHash}`,
-    ]);
-    const current = await activeId(client);
-    if (current) return current;
-    const luxsciTemplateId = await deps
-      .luxsci(channel)
-      .createTemplate(templateInputOf(title, variant.compiled, channel.secure));
-    await client.query(
-      `INSERT INTO luxsci_template (channel_id, offer_id, variant_id, title, content_hash,
-         luxsci_template_id, realtime, state, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, true, 'active', now())
-       ON CONFLICT (channel_id, title, content_hash) DO UPDATE
-         SET luxsci_template_id = EXCLUDED.luxsci_template_id, state = 'active',
-             deleted_at = NULL, created_at = now()`,
-      [channel.id, offerId, variant.id, title, contentHash, luxsciTemplateId],
-    );
-    deps.logger.info(
-      { offerId, channelId: channel.id, luxsciTemplateId, title },
-      "realtime template created",
-    );
-    return luxsciTemplateId;
-  });
 }
