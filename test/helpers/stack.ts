@@ -45,10 +45,14 @@ export async function startStack(
     env?: Record<string, string>;
     keepMergedMessages?: number;
     sim?: Partial<SimulatorOptions>;
+    /** A database of the test's own (chaos tests: on a server they restart). */
+    database?: TestDatabase;
+    /** A Redis of the test's own (chaos tests: one they restart). */
+    redisUrl?: string;
   } = {},
 ): Promise<Stack> {
-  const db = await createTestDatabase({ migrated: true });
-  const queues = createTestQueues();
+  const db = options.database ?? (await createTestDatabase({ migrated: true }));
+  const queues = createTestQueues(options.redisUrl);
   const sim = await startSimulator({
     seed: options.simSeed ?? 1,
     accounts: [ACCOUNT],
@@ -59,6 +63,7 @@ export async function startStack(
   const env: Record<string, string> = {
     NODE_ENV: "test",
     DATABASE_URL: db.url,
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     QUEUE_PREFIX: queues.prefix,
     LUXSCI_RETRY_BASE_MS: "20",
     LUXSCI_TIMEOUT_MS: "5000",

@@ -17,13 +17,13 @@ export interface TestQueues {
   cleanup(): Promise<void>;
 }
 
-/** A Redis connection and a queue prefix no other test file uses. */
-export function createTestQueues(): TestQueues {
+/**
+ * A Redis connection and a queue prefix no other test file uses, on the machine's Redis or on
+ * `redisUrl` (a test's own server).
+ */
+export function createTestQueues(redisUrl = loadConfig().redisUrl): TestQueues {
   const prefix = uniqueQueuePrefix();
-  const connection = createRedisConnection({
-    redisUrl: loadConfig().redisUrl,
-    connectionName: prefix,
-  });
+  const connection = createRedisConnection({ redisUrl, connectionName: prefix });
   return {
     prefix,
     connection,
