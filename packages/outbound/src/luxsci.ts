@@ -5,7 +5,7 @@ import type { ChannelCredentials } from "./context.ts";
 
 // One LuxSci client per channel and process (keep-alive pools are per client), rebuilt when
 // the channel row changes. Two flavours: the general one retries 429 itself; the send one
-// surfaces 429 at once so the send worker rate-limits its queue (DESIGN "Errors").
+// surfaces 429 at once so the send job holds its channel, and never queues a request.
 
 export interface LuxSciFactoryOptions {
   secretKey: Buffer;
@@ -38,6 +38,10 @@ export function createLuxSciClientFactory(options: LuxSciFactoryOptions) {
         retryBaseMs: options.retryBaseMs,
         timeoutMs: options.timeoutMs,
         retryRateLimited: !use.forSend,
+        // A send must leave when its call starts: waiting in a connection queue would let its
+        // unsettled mark's deadline run out before the request even left (send/settle.ts).
+        // Concurrent sends are bounded by the job concurrency, not here.
+        ...(use.forSend ? { poolOptions: { connections: null } } : {}),
         logger: options.logger,
       });
       clients.set(key, client);
