@@ -116,8 +116,11 @@ try {
   const producer = startApp("producer", "producer", [], common);
   const board = startApp("dashboard", "dashboard", [], common);
   apps.push(producer, board);
-  for (let i = 1; i <= 2; i++)
-    apps.push(startApp(`worker ${i}`, "worker", [], { ...common, WORKER_QUEUES: "send,reports" }));
+  // Worker 1 also runs housekeeping: sweeps and the reconciler (Redis rebuilt from PostgreSQL).
+  for (let i = 1; i <= 2; i++) {
+    const roles = i === 1 ? "send,reports,housekeeping" : "send,reports";
+    apps.push(startApp(`worker ${i}`, "worker", [], { ...common, WORKER_QUEUES: roles }));
+  }
   await waitForHttp(`${api}/healthz`, producer);
   await waitForHttp(`${dashboard}/healthz`, board);
   say(`simulator, producer, dashboard and 2 workers are up`);
