@@ -19,6 +19,17 @@ export interface SyncSettings {
   exportPollMs: number;
   /** Re-read this much before the watermark: late-visible rows are caught, duplicates ignored. */
   overlapMs: number;
+  /**
+   * The longest LuxSci may take to show an event in its reports (LUXSCI_REPORT_LAG_MS): a
+   * watermark never passes LuxSci's time of the read less this.
+   */
+  reportLagMs: number;
+  /** How often a report is re-scanned (read from the watermark less rescanWindowMs). */
+  rescanIntervalMs: number;
+  /** How far before the watermark a re-scan reads: rows LuxSci shows later than the overlap. */
+  rescanWindowMs: number;
+  /** An SFTP connection silent this long (a server that stopped mid-download) is given up. */
+  sftpTimeoutMs: number;
   /** Default interval of a channel's scheduled sync. */
   intervalSeconds: number;
 }

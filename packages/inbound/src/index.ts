@@ -13,6 +13,8 @@ export {
   type ImportResult,
   type InboundDeps,
   importReportRows,
+  OccurrenceCounter,
+  ReportIncompleteError,
   type RowProblem,
   readReportCsv,
   type SourcedRow,
@@ -33,6 +35,12 @@ export {
 } from "./sync/api-sync.ts";
 export { chidFilter, REPORT_KINDS } from "./sync/channel.ts";
 export {
+  EXPORT_GIVE_UP_MS,
+  type ExportSetStart,
+  queueExportStep,
+  startExportSet,
+} from "./sync/export-set.ts";
+export {
   createExportJobs,
   type ExportStep,
   reportsDir,
@@ -43,7 +51,21 @@ export {
   type SyncRunResult,
   scheduleChannelSyncs,
 } from "./sync/run-sync.ts";
-export { downloadAndDelete, SftpError } from "./sync/sftp.ts";
+export {
+  type DownloadedFile,
+  downloadReportFile,
+  SFTP_TIMEOUT_MS,
+  SftpError,
+  SftpFileMissingError,
+  type SftpLocation,
+} from "./sync/sftp.ts";
 export { importLuxSciSuppressions } from "./sync/suppression-list.ts";
 export { sweepReportFiles } from "./sync/sweep.ts";
-export { advanceWatermark, readWatermark } from "./sync/watermark.ts";
+export {
+  advanceWatermark,
+  planReportRead,
+  type ReportRead,
+  readWatermark,
+  type WatermarkMove,
+  watermarkLimit,
+} from "./sync/watermark.ts";

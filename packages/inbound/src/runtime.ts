@@ -5,6 +5,7 @@ import type { Logger } from "@luxrelay/logger";
 import { createLuxSciClientFactory } from "@luxrelay/outbound";
 import pg from "pg";
 import type { SyncDeps } from "./context.ts";
+import { SFTP_TIMEOUT_MS } from "./sync/sftp.ts";
 
 // The wiring of the inbound sync, built once by a worker (or a test) from the config.
 
@@ -46,6 +47,10 @@ export function createSyncRuntime(config: Config, logger: Logger): SyncRuntime {
       maxJobsWaitMs: config.luxsci.maxJobsWaitMs,
       exportPollMs: config.sync.exportPollMs,
       overlapMs: config.sync.overlapSeconds * 1000,
+      reportLagMs: config.luxsci.reportLagMs,
+      rescanIntervalMs: config.sync.rescanIntervalSeconds * 1000,
+      rescanWindowMs: config.sync.rescanWindowSeconds * 1000,
+      sftpTimeoutMs: SFTP_TIMEOUT_MS,
       intervalSeconds: config.sync.intervalSeconds,
     },
   };

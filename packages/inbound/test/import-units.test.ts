@@ -4,9 +4,10 @@ import { isoUtc } from "../src/apply/publish.ts";
 import { copyLine } from "../src/import/copy-stage.ts";
 import { createWallClock, parseChid, parseWallTime } from "../src/import/index.ts";
 import { mapReportRow } from "../src/import/map-row.ts";
+import { OccurrenceCounter } from "../src/import/occurrences.ts";
 
-// Pure parts of the import: report dates, zones, chids, row mapping, COPY escaping, and the
-// events stream's times.
+// Pure parts of the import: report dates, zones, chids, row mapping, COPY escaping, the
+// numbering of identical opens and clicks, and the events stream's times.
 
 const CHANNEL = "21f174d0fe8442a9acf096bbd437276c";
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -212,5 +213,35 @@ describe("peakHour", () => {
     expect(peakHour(hours({ 23: 1 }))).toBe(23);
     expect(peakHour(hours({}))).toBeNull();
     expect(peakHour(null)).toBeNull();
+  });
+});
+
+describe("OccurrenceCounter", () => {
+  const at = Date.UTC(2024, 4, 1, 9);
+  it("numbers rows identical in every column, and only those", () => {
+    const counter = new OccurrenceCounter();
+    const row = ["SM1", at, "1.2.3.4", "UA", "https://a"] as const;
+    expect([counter.next(...row), counter.next(...row), counter.next(...row)]).toEqual([0, 1, 2]);
+    expect(counter.next("SM2", at, "1.2.3.4", "UA", "https://a")).toBe(0);
+    expect(counter.next("SM1", at + 1000, "1.2.3.4", "UA", "https://a")).toBe(0);
+    expect(counter.next("SM1", at, "1.2.3.5", "UA", "https://a")).toBe(0);
+    expect(counter.next("SM1", at, "1.2.3.4", "UA2", "https://a")).toBe(0);
+    expect(counter.next("SM1", at, "1.2.3.4", "UA", null)).toBe(0);
+    // Fields are kept apart: text moving from one column to the next is another row.
+    expect(counter.next("SM1", at, "1.2.3.4U", "A", "https://a")).toBe(0);
+    expect(counter.next("SM1", at, "1.2.3.4", "UA", "https://a")).toBe(3);
+  });
+
+  it("keeps every count as its table grows", () => {
+    const counter = new OccurrenceCounter();
+    const rows = 100_000;
+    for (let round = 0; round < 2; round++) {
+      let wrong = 0;
+      for (let i = 0; i < rows; i++) {
+        if (counter.next(`SM${i % 5000}`, at + (i % 20) * 1000, "1.2.3.4", "UA", `u${i}`) !== round)
+          wrong++;
+      }
+      expect(wrong).toBe(0);
+    }
   });
 });

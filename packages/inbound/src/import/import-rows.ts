@@ -3,7 +3,8 @@ import type { ReportKind } from "@luxrelay/luxsci";
 import type pg from "pg";
 import { copyStagedEvents } from "./copy-stage.ts";
 import { createWallClock } from "./dates.ts";
-import { mapReportRow, type StagedEvent } from "./map-row.ts";
+import { mapReportRow, ORDINAL, type StagedEvent } from "./map-row.ts";
+import { OccurrenceCounter } from "./occurrences.ts";
 import {
   createStageTable,
   findRepeatableKinds,
@@ -37,6 +38,22 @@ export interface ImportReportRowsInput {
    * written in (the channel's event timezone override: the server's zone).
    */
   timezone?: string | null;
+  /**
+   * Counts identical opens and clicks across the imports of one read of a report (an API
+   * report's pages, imported a few at a time), so that their ordinals go on from one import
+   * to the next. Default: a counter of this import's own (an export file is one read).
+   */
+  occurrences?: OccurrenceCounter;
+  /**
+   * How many rows the source should hold (an export's completed_rows in LuxSci's /jobs): with
+   * fewer the import stores nothing and throws ReportIncompleteError (a file cut short).
+   */
+  expectedRows?: number | null;
+}
+
+/** The source held fewer rows than expected: nothing of it was stored. */
+export class ReportIncompleteError extends Error {
+  override name = "ReportIncompleteError";
 }
 
 class Tally {
@@ -69,6 +86,8 @@ async function stageRows(
   emit: (event: StagedEvent) => void | Promise<void>,
 ): Promise<void> {
   const clock = createWallClock(input.timezone);
+  const occurrences = input.occurrences ?? new OccurrenceCounter();
+  const repeatable = input.kind === "opens" || input.kind === "clicks";
   const stage = (sourced: SourcedRow): void | Promise<void> => {
     tally.offered++;
     if (sourced.defect) {
@@ -86,6 +105,8 @@ async function stageRows(
       return;
     }
     const [first, second] = mapped.events as [StagedEvent, StagedEvent?];
+    if (repeatable)
+      first[ORDINAL] = occurrences.next(first[0], first[2], first[11], first[12], first[10]);
     const key = `${first[4]}_${first[5]}`;
     const seen = tally.rowsByExecution.get(key);
     if (seen) seen.rows++;
@@ -151,6 +172,12 @@ export async function importReportRows(
     await client.query(`SET LOCAL work_mem = '${IMPORT_WORK_MEM}'; SET LOCAL jit = off`);
     await createStageTable(client);
     const staged = await copyStagedEvents(client, (emit) => stageRows(input, tally, emit));
+    if (input.expectedRows != null && tally.offered < input.expectedRows) {
+      // Thrown before COMMIT: withConnection closes the connection, the transaction aborts.
+      throw new ReportIncompleteError(
+        `${input.source}: ${tally.offered} rows, ${input.expectedRows} expected: cut short`,
+      );
+    }
     tally.notOurs += await countUntracked(client, input.channelId, tally);
     // Nothing staged (the last, empty read of a report; rows all rejected or not ours): no
     // need to wait for the channel's lock.

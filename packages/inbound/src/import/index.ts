@@ -5,8 +5,10 @@ export {
   type ImportReportRowsInput,
   importReportRows,
   MAX_REPORTED_PROBLEMS,
+  ReportIncompleteError,
 } from "./import-rows.ts";
 export { IMPORTED_COLUMNS } from "./map-row.ts";
+export { OccurrenceCounter } from "./occurrences.ts";
 export type {
   ImportResult,
   InboundDeps,

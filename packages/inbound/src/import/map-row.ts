@@ -64,6 +64,7 @@ export const STAGE_COLUMNS = [
   "url",
   "ip",
   "user_agent",
+  "ordinal",
 ] as const;
 
 export type StagedEvent = [
@@ -80,7 +81,12 @@ export type StagedEvent = [
   url: string | null,
   ip: string | null,
   userAgent: string | null,
+  /** Opens and clicks: set by the import (OccurrenceCounter); 0 for the other types. */
+  ordinal: number,
 ];
+
+/** Where a StagedEvent holds its ordinal. */
+export const ORDINAL = 13;
 
 export type MappedRow =
   | { outcome: "events"; events: StagedEvent[]; occurredMs: number }
@@ -197,6 +203,7 @@ export function mapReportRow(
     url,
     ip,
     userAgent,
+    0,
   ];
   const events = [event];
   // The delivery report counts a message's unsubscribes (seed 000 `Unsubscribed`); the
@@ -216,6 +223,7 @@ export function mapReportRow(
       null,
       null,
       null,
+      0,
     ]);
   }
   return { outcome: "events", events, occurredMs };

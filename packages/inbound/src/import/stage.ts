@@ -10,12 +10,21 @@ import { fromEpochMs, toEpochMs } from "./epoch-ms.ts";
 export const STAGE_TABLE = "lr_import_stage";
 
 // Events a message has at most once: a delivery row LuxSci reports again with a newer
-// last_updated (its counters moved) must not count a second delivery. Opens and clicks repeat.
+// last_updated (its counters moved) must not count a second delivery. Opens and clicks repeat:
+// each is its own event, told apart by time, fingerprint (fingerprintSql) and ordinal (README
+// "Identity of an event"); the import numbers identical ones (OccurrenceCounter), so staged
+// opens and clicks never repeat one another: only events a message has once are deduplicated.
 const ONCE_PER_MESSAGE =
   "('sent','delivered','failed','hard_fail','spam','complaint','unsubscribed')";
-// What makes a staged event the same as another: its message and type, and for opens and
-// clicks its time too (one per second, the unique key's).
-const DEDUPE_KEY = `sendmail_id, type, CASE WHEN type IN ${ONCE_PER_MESSAGE} THEN NULL ELSE occurred_ms END`;
+
+/**
+ * email_event.fingerprint of an open or click: a hash of what tells two of them apart at the
+ * same second. The migration that added the column computed it for the rows stored before with
+ * this same expression (prisma/migrations/*_inbound_never_skips): keep the two equal.
+ */
+export function fingerprintSql(row: string): string {
+  return `hashtextextended(coalesce(${row}.ip, '') || chr(31) || coalesce(${row}.user_agent, '') || chr(31) || coalesce(${row}.url, ''), 0)`;
+}
 
 /**
  * Serialises the inserts of one channel's imports, from the INSERT to COMMIT (a transaction-
@@ -46,18 +55,20 @@ export async function createStageTable(client: pg.ClientBase): Promise<void> {
       details text,
       url text,
       ip text,
-      user_agent text
+      user_agent text,
+      ordinal integer NOT NULL
     ) ON COMMIT DROP`);
 }
 
 /**
- * Whether the staged rows hold the same event twice (a hash over their keys, ~1 s a million).
- * Asked before the channel's lock is taken, so that it overlaps the insert of the import
- * before; insertNewEvents takes the answer.
+ * Whether the staged rows hold an event a message has once twice (a hash over their keys,
+ * ~1 s a million). Asked before the channel's lock is taken, so that it overlaps the insert of
+ * the import before; insertNewEvents takes the answer.
  */
 export async function hasRepeatedEvents(client: pg.ClientBase): Promise<boolean> {
   const { rows } = await client.query<{ repeated: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM ${STAGE_TABLE} GROUP BY ${DEDUPE_KEY} HAVING count(*) > 1)
+    `SELECT EXISTS (SELECT 1 FROM ${STAGE_TABLE} WHERE type IN ${ONCE_PER_MESSAGE}
+                     GROUP BY sendmail_id, type HAVING count(*) > 1)
        AS repeated`,
   );
   return rows[0]?.repeated === true;
@@ -106,18 +117,19 @@ async function newestStoredCase(
  * many were inserted. Call with the channel's import lock held.
  *
  * New means: no stored event of the message with the same type (opens and clicks: and the
- * same time), and, within the staged rows, the first of its kind (the earliest for events a
- * message has once). Not by ON CONFLICT DO NOTHING, whose speculative insertion (a pre-check
- * of the key, a token, a confirm record in the WAL per row) cost ~7 s per million events here,
- * but by one probe per staged row of the unique key's index, then a plain INSERT. The probe is
- * a LATERAL with LIMIT 1 so that it stays one index lookup per row (as a plain NOT EXISTS,
+ * same time, fingerprint and ordinal), and, for events a message has once, the earliest of the
+ * staged rows. Not by ON CONFLICT DO NOTHING, whose speculative insertion (a pre-check of the
+ * key, a token, a confirm record in the WAL per row) cost ~7 s per million events here, but by
+ * one probe per staged row of the unique key's index, then a plain INSERT. The probe is a
+ * LATERAL with LIMIT 1 so that it stays one index lookup per row (as a plain NOT EXISTS,
  * PostgreSQL hashed all of email_event). Opens and clicks later than the newest stored one of
  * their execution and type can't be stored already (a stored copy would have the same time),
  * so they skip it: one backward look at the (execution_id, type, occurred_at) index per
  * execution and type (`staging.repeatableKinds`, findRepeatableKinds) instead of a probe per
  * row, for most of a sync's opens and clicks. The newest times go into the statement as
- * constants: joined, PostgreSQL misjudged the staging table and hashed all of it. `repeated` (hasRepeatedEvents): only when the staged
- * rows repeat an event do they go through a sort that keeps the first of each.
+ * constants: joined, PostgreSQL misjudged the staging table and hashed all of it.
+ * `repeated` (hasRepeatedEvents): only when the staged rows repeat an event a message has once
+ * do those go through a sort that keeps the first of each.
  * The unique key still guards: a concurrent import of another channel holding the same event
  * (same sendmail id) fails with a unique violation and is retried, then finds it stored.
  */
@@ -128,17 +140,24 @@ export async function insertNewEvents(
 ): Promise<number> {
   const newestMs = await newestStoredCase(client, staging.repeatableKinds);
   const staged = staging.repeated
-    ? `(SELECT DISTINCT ON (${DEDUPE_KEY}) * FROM ${STAGE_TABLE}
-         ORDER BY ${DEDUPE_KEY}, occurred_ms)`
-    : STAGE_TABLE;
+    ? `(SELECT DISTINCT ON (sendmail_id, type) * FROM ${STAGE_TABLE}
+         WHERE type IN ${ONCE_PER_MESSAGE}
+         ORDER BY sendmail_id, type, occurred_ms)
+       UNION ALL
+       (SELECT * FROM ${STAGE_TABLE} WHERE type NOT IN ${ONCE_PER_MESSAGE})`
+    : `SELECT * FROM ${STAGE_TABLE}`;
   const result = await client.query(
     `INSERT INTO email_event (channel_id, execution_id, contact_id, sendmail_id, type,
-                              occurred_at, email, chid, status, details, url, ip, user_agent)
+                              occurred_at, email, chid, status, details, url, ip, user_agent,
+                              fingerprint, ordinal)
      SELECT $1, s.execution_id, s.contact_id, s.sendmail_id, s.type, s.occurred_at,
-            s.email, s.chid, s.status, s.details, s.url, s.ip, s.user_agent
+            s.email, s.chid, s.status, s.details, s.url, s.ip, s.user_agent,
+            s.fingerprint, s.ordinal
        FROM (SELECT r.*, ${fromEpochMs("r.occurred_ms")} AS occurred_at,
-                    r.type IN ${ONCE_PER_MESSAGE} AS once
-               FROM ${staged} r) s
+                    r.type IN ${ONCE_PER_MESSAGE} AS once,
+                    CASE WHEN r.type IN ${ONCE_PER_MESSAGE} THEN 0
+                         ELSE ${fingerprintSql("r")} END AS fingerprint
+               FROM (${staged}) r) s
        JOIN tracking t
          ON t.execution_id = s.execution_id AND t.channel_id = $1 AND t.offer_id = s.offer_id
        LEFT JOIN LATERAL (
@@ -147,6 +166,7 @@ export async function insertNewEvents(
             AND e.sendmail_id = s.sendmail_id AND e.type = s.type
             AND e.occurred_at >= CASE WHEN s.once THEN '-infinity' ELSE s.occurred_at END
             AND e.occurred_at <= CASE WHEN s.once THEN 'infinity' ELSE s.occurred_at END
+            AND (s.once OR (e.fingerprint = s.fingerprint AND e.ordinal = s.ordinal))
           LIMIT 1) prior ON true
       WHERE prior.seen IS NULL`,
     [channelId],

@@ -3,18 +3,21 @@ import type { ApplyResult } from "../apply/apply-events.ts";
 import { applyInBackground, type BackgroundApply } from "../apply/apply-in-background.ts";
 import type { SyncDeps } from "../context.ts";
 import { importReportRows } from "../import/import-rows.ts";
+import { OccurrenceCounter } from "../import/occurrences.ts";
 import type { ImportResult } from "../import/types.ts";
 import { channelTimezone, chidFilter, loadChannel, REPORT_KINDS } from "./channel.ts";
 import { importLuxSciSuppressions } from "./suppression-list.ts";
-import { advanceWatermark, queryStart } from "./watermark.ts";
+import { advanceWatermark, planReportRead, watermarkLimit } from "./watermark.ts";
 
 // Seed 000 inbound step 1 in API mode: every report of the channel, page by page (≤ 50,000
-// rows), from its watermark, filtered by the chid header; the watermark moves once the whole
-// report has been read and stored. Two imports are under way at a time, across reports: the
-// next pages (of this report or the next) are fetched, parsed and staged while the rows before
-// are inserted (an import waits for the channel's lock only to insert). Stored events are
-// applied (offer history, suppression, engagement) and published in the background as the
-// imports go (apply/), and once more at the end for the last of them.
+// rows), from its watermark (or further back, on a re-scan: watermark.ts), filtered by the
+// chid header; the watermark moves once the whole report has been read and stored, to its
+// newest row but never past LuxSci's time when it served the report's first page less the
+// report lag (rows dated later may not show yet). Two imports are under way at a time, across
+// reports: the next pages (of this report or the next) are fetched, parsed and staged while
+// the rows before are inserted (an import waits for the channel's lock only to insert). Stored
+// events are applied (offer history, suppression, engagement) and published in the background
+// as the imports go (apply/), and once more at the end for the last of them.
 
 export interface KindResult {
   kind: ReportKind;
@@ -23,6 +26,8 @@ export interface KindResult {
   inserted: number;
   notOurs: number;
   rejected: number;
+  /** The read was a re-scan (from the watermark less SYNC_RESCAN_WINDOW_SECONDS). */
+  rescan: boolean;
 }
 
 export interface ApiSyncResult {
@@ -72,13 +77,31 @@ async function syncReport(
   kind: ReportKind,
 ): Promise<{ result: KindResult; stored: Promise<void> }> {
   const { deps, channelId, timezone } = sync;
-  const afterDate = await queryStart(deps, channelId, kind, timezone);
-  const result: KindResult = { kind, pages: 0, offered: 0, inserted: 0, notOurs: 0, rejected: 0 };
+  const plan = await planReportRead(deps, channelId, kind, timezone);
+  const result: KindResult = {
+    kind,
+    pages: 0,
+    offered: 0,
+    inserted: 0,
+    notOurs: 0,
+    rejected: 0,
+    rescan: plan.rescan,
+  };
   let newest: Date | null = null;
   const pages = sync.client
-    .iterateReport(kind, { afterDate, header1: chidFilter(channelId), matches: sync.pageSize })
+    .iterateReport(kind, {
+      afterDate: plan.afterDate,
+      header1: chidFilter(channelId),
+      matches: sync.pageSize,
+    })
     [Symbol.asyncIterator]();
   let exhausted = false;
+  // LuxSci's time (from its replies' Date header) once it served the first page: every row
+  // dated before this less the report lag showed then, and pages after the first only add
+  // rows that showed later (LuxSci's row order is stable), so none of those is skipped.
+  let servedAt: Date | undefined;
+  // Identical opens or clicks are numbered across the whole read, whichever import they are in.
+  const occurrences = new OccurrenceCounter();
 
   const record = async (imported: ImportResult, pagesInChunk: number) => {
     sync.applying.nudge();
@@ -108,6 +131,7 @@ async function syncReport(
       try {
         while (pagesInChunk < PAGES_PER_IMPORT) {
           const next = await pages.next();
+          servedAt ??= sync.client.serverNow();
           if (next.done) {
             exhausted = true;
             return;
@@ -128,6 +152,7 @@ async function syncReport(
       rows: chunk(),
       source: `${kind} report`,
       timezone,
+      occurrences,
     }).then((imported) => record(imported, pagesInChunk));
     return { read, imported };
   };
@@ -143,7 +168,9 @@ async function syncReport(
     if (sync.underWay.length >= IMPORTS_UNDER_WAY) await sync.underWay.shift();
   }
   const stored = Promise.all(imports).then(async () => {
-    if (newest) await advanceWatermark(deps, channelId, kind, newest);
+    const limit = watermarkLimit(servedAt, deps.settings.reportLagMs);
+    if (!limit) deps.logger.warn({ channelId, kind }, "LuxSci's time unknown: watermark stays");
+    await advanceWatermark(deps, channelId, kind, { newest, limit, rescan: plan.rescan });
   });
   // Awaited by the caller; a failure before then must not count as unhandled.
   stored.catch(() => undefined);

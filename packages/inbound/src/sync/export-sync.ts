@@ -1,21 +1,26 @@
-import { rm } from "node:fs/promises";
+import { access, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { decryptSecret } from "@luxrelay/db";
 import { LuxSciMaxJobsError, type ReportKind } from "@luxrelay/luxsci";
 import { applyNewEvents, publishNewEvents } from "../apply/apply-events.ts";
 import type { SyncDeps } from "../context.ts";
-import { readReportCsv } from "../import/csv.ts";
-import { importReportRows } from "../import/import-rows.ts";
+import { ReportFileError, readReportCsv } from "../import/csv.ts";
+import { importReportRows, ReportIncompleteError } from "../import/import-rows.ts";
 import { IMPORTED_COLUMNS } from "../import/map-row.ts";
+import type { ImportResult } from "../import/types.ts";
 import { channelTimezone, chidFilter, loadChannel } from "./channel.ts";
-import { downloadAndDelete } from "./sftp.ts";
+import { type DownloadedFile, downloadReportFile, SftpFileMissingError } from "./sftp.ts";
 import { sweepReportFiles } from "./sweep.ts";
-import { advanceWatermark, queryStart } from "./watermark.ts";
+import { advanceWatermark, planReportRead, watermarkLimit } from "./watermark.ts";
 
 // Seed 000 inbound steps 2-7, the bulk path: one export per report, as a job that moves
 // through its states in steps. Waiting (for a free LuxSci job slot, for the export to finish)
 // is a delayed job, never a sleeping worker: the step returns "wait" and the worker puts the
-// job back. The export_job row holds the state, so any worker can take the next step.
+// job back. The export_job row holds the state, so any worker can take the next step. A step
+// that throws (LuxSci or the SFTP server unreachable, a download cut short) is retried from
+// the state it left; one that can never succeed (the file gone, a file cut short at LuxSci)
+// marks the export failed, and its rows are exported again by the next sync, from the same
+// watermark. A channel's next exports wait for these (export-set.ts).
 
 export type ExportStep =
   | { done: true; state: string }
@@ -31,9 +36,9 @@ export async function createExportJobs(
   const timezone = channelTimezone(channel);
   const ids: number[] = [];
   for (const kind of kinds) {
-    const afterDate = await queryStart(deps, channelId, kind, timezone);
+    const { afterDate, rescan } = await planReportRead(deps, channelId, kind, timezone);
     const row = await deps.prisma.exportJob.create({
-      data: { channelId, reportType: kind, afterDate },
+      data: { channelId, reportType: kind, afterDate, rescan },
     });
     ids.push(row.id);
   }
@@ -76,9 +81,16 @@ export async function stepExportJob(deps: SyncDeps, exportJobId: number): Promis
           { afterDate: job.afterDate, header1: chidFilter(channel.id), matches: undefined },
           location,
         );
+        // The file will hold every row LuxSci shows by now: read its clock at this reply.
+        const luxsciRequestedAt = client.serverNow() ?? null;
         await deps.prisma.exportJob.update({
           where: { id: job.id },
-          data: { state: "running", luxsciJobId: created.jobId, filename: created.filename },
+          data: {
+            state: "running",
+            luxsciJobId: created.jobId,
+            filename: created.filename,
+            luxsciRequestedAt,
+          },
         });
         log.info(
           { luxsciJobId: created.jobId, currentJobs: created.currentJobs },
@@ -120,19 +132,59 @@ export async function stepExportJob(deps: SyncDeps, exportJobId: number): Promis
       return stepExportJob(deps, exportJobId);
     }
     case "complete": {
-      await downloadAndDelete(location, job.filename as string, localPathOf(deps, job));
-      await deps.prisma.exportJob.update({ where: { id: job.id }, data: { state: "downloaded" } });
+      // Steps 4-5. A download cut short throws (SftpError) and leaves nothing to import: the
+      // step is retried and downloads again. Deleting the remote file is best effort.
+      let downloaded: DownloadedFile;
+      try {
+        downloaded = await downloadReportFile(
+          location,
+          job.filename as string,
+          localPathOf(deps, job),
+          { timeoutMs: deps.settings.sftpTimeoutMs },
+        );
+      } catch (error) {
+        if (error instanceof SftpFileMissingError) return fail(deps, job.id, error.message);
+        throw error;
+      }
+      if (downloaded.deleteError) {
+        log.warn(
+          { err: downloaded.deleteError },
+          "report file downloaded, not deleted on the SFTP server: importing it anyway",
+        );
+      }
+      await deps.prisma.exportJob.update({
+        where: { id: job.id },
+        data: { state: "downloaded", remoteDeleteError: downloaded.deleteError },
+      });
       return stepExportJob(deps, exportJobId);
     }
     case "downloaded": {
       const path = localPathOf(deps, job);
-      const imported = await importReportRows(deps, {
-        channelId: channel.id,
-        kind,
-        rows: readReportCsv(path, { columns: IMPORTED_COLUMNS }),
-        source: `file ${job.filename}`,
-        timezone: channelTimezone(channel),
-      });
+      if (!(await exists(path))) {
+        // The local file went (a wiped state folder): download it again if the server has it.
+        await deps.prisma.exportJob.update({ where: { id: job.id }, data: { state: "complete" } });
+        return stepExportJob(deps, exportJobId);
+      }
+      let imported: ImportResult;
+      try {
+        imported = await importReportRows(deps, {
+          channelId: channel.id,
+          kind,
+          rows: readReportCsv(path, { columns: IMPORTED_COLUMNS }),
+          source: `file ${job.filename}`,
+          timezone: channelTimezone(channel),
+          // LuxSci's count of the rows it wrote: a file with fewer was cut short.
+          expectedRows: job.completedRows,
+        });
+      } catch (error) {
+        if (!(error instanceof ReportIncompleteError || error instanceof ReportFileError)) {
+          throw error;
+        }
+        // Nothing of the file was stored and the watermark stays: the next sync exports
+        // these rows again.
+        await rm(path, { force: true });
+        return fail(deps, job.id, error.message);
+      }
       for (const problem of imported.problems.slice(0, 20))
         log.warn(problem, "report row rejected");
       await deps.prisma.exportJob.update({
@@ -147,8 +199,11 @@ export async function stepExportJob(deps: SyncDeps, exportJobId: number): Promis
               : null,
         },
       });
-      if (imported.maxOccurredAt)
-        await advanceWatermark(deps, channel.id, kind, imported.maxOccurredAt);
+      await advanceWatermark(deps, channel.id, kind, {
+        newest: imported.maxOccurredAt,
+        limit: watermarkLimit(job.luxsciRequestedAt, deps.settings.reportLagMs),
+        rescan: job.rescan,
+      });
       // Steps 6-7: the local file goes once imported; old leftovers are swept.
       await rm(path, { force: true });
       await sweepReportFiles(reportsDir(deps), deps.settings.fileRetentionDays);
@@ -205,4 +260,14 @@ function localPathOf(
   job: { channelId: string; filename: string | null; id: number },
 ): string {
   return join(reportsDir(deps), job.channelId, `${job.id}-${job.filename ?? "export.csv"}`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  }
 }

@@ -1,13 +1,14 @@
-import { JOB_NAMES, jobId, type TExportStepPayload } from "@luxrelay/jobs";
+import { JOB_NAMES, jobId } from "@luxrelay/jobs";
 import type { SyncDeps } from "../context.ts";
 import { type ApiSyncResult, type SyncProgress, syncChannelByApi } from "./api-sync.ts";
-import { loadChannel, REPORT_KINDS } from "./channel.ts";
-import { createExportJobs } from "./export-sync.ts";
+import { loadChannel } from "./channel.ts";
+import { startExportSet } from "./export-set.ts";
 import { importLuxSciSuppressions } from "./suppression-list.ts";
 
 // One sync run of a channel (seed 000 inbound steps 1-11), one at a time per channel: API
 // mode pages the reports now; export mode starts one async export per report on the exports
-// queue (whose global concurrency is LuxSci's max_jobs) and merges the suppression list.
+// queue (whose global concurrency is LuxSci's max_jobs) and merges the suppression list, or,
+// while the previous run's exports are still under way, waits for them (export-set.ts).
 
 /** The per-channel lock lapses this long after its last sign of life (a page stored). */
 const LOCK_MS = 5 * 60_000;
@@ -20,7 +21,15 @@ export type SyncRunResult =
       exportJobIds: number[];
       suppressions: { listed: number; added: number };
     }
-  | { channelId: string; mode: "skipped"; reason: string };
+  | {
+      channelId: string;
+      mode: "skipped";
+      reason: string;
+      /** Export mode: the previous run's exports still under way, waited for. */
+      pendingExportJobIds?: number[];
+      /** Export mode: those of them whose step job was gone, queued again. */
+      requeuedExportJobIds?: number[];
+    };
 
 export async function runChannelSync(
   deps: SyncDeps,
@@ -50,16 +59,22 @@ export async function runChannelSync(
         result: await syncChannelByApi(deps, channelId, { progress }),
       };
     }
-    const exportJobIds = await createExportJobs(deps, channelId, REPORT_KINDS);
-    for (const exportJobId of exportJobIds) {
-      const data: TExportStepPayload = { exportJobId };
-      await deps.queues.exports.add(JOB_NAMES.exportStep, data, {
-        jobId: jobId("export", exportJobId),
-        attempts: 5,
-        backoff: { type: "exponential", delay: 5_000 },
-        removeOnComplete: { age: 7 * 86_400 },
-      });
+    const set = await startExportSet(deps, channelId);
+    if (!set.started) {
+      const { pendingExportJobIds, requeuedExportJobIds } = set;
+      deps.logger.info(
+        { channelId, pendingExportJobIds, requeuedExportJobIds },
+        "channel sync: the previous exports are still under way, none requested",
+      );
+      return {
+        channelId,
+        mode: "skipped",
+        reason: `${pendingExportJobIds.length} exports of the previous run are still under way`,
+        pendingExportJobIds,
+        requeuedExportJobIds,
+      };
     }
+    const { exportJobIds } = set;
     const suppressions = await importLuxSciSuppressions(deps, channelId, deps.luxsci(channel));
     deps.logger.info({ channelId, exportJobIds }, "channel sync: exports requested");
     return { channelId, mode: "export", exportJobIds, suppressions };
