@@ -1,7 +1,7 @@
 import type { Config } from "@luxrelay/config";
 import { createSyncRuntime, type SyncRuntime } from "@luxrelay/inbound";
 import type { Logger } from "@luxrelay/logger";
-import { createOutboundRuntime } from "@luxrelay/outbound";
+import { createOutboundRuntime, createProcessPools } from "@luxrelay/outbound";
 import type { Worker } from "bullmq";
 import { startRealtimeWorkers } from "./realtime-workers.ts";
 import { startSendWorkers } from "./send-workers.ts";
@@ -17,11 +17,13 @@ export interface WorkerProcess {
 }
 
 export async function startWorkers(config: Config, logger: Logger): Promise<WorkerProcess> {
-  const runtime = createOutboundRuntime(config, logger);
+  // One PostgreSQL budget (DATABASE_POOL_MAX) for every role of the process.
+  const pools = createProcessPools(config, logger);
+  const runtime = createOutboundRuntime(config, logger, pools);
   const workers: Worker[] = [];
   let sync: SyncRuntime | undefined;
   const syncDeps = () => {
-    sync ??= createSyncRuntime(config, logger);
+    sync ??= createSyncRuntime(config, logger, pools);
     return sync.deps;
   };
   for (const role of config.worker.roles) {
@@ -49,6 +51,7 @@ export async function startWorkers(config: Config, logger: Logger): Promise<Work
         await Promise.all(workers.map((worker) => worker.close(true)));
       }
       await Promise.all([runtime.close(), sync?.close()]);
+      await pools.close();
       logger.info("worker stopped");
     },
   };

@@ -1,12 +1,6 @@
 export { createPrismaClient, type DatabaseOptions } from "./client.ts";
 export { withConnection } from "./connection.ts";
 export {
-  createDatabasePools,
-  type DatabasePools,
-  type DatabaseSettings,
-  poolConfig,
-} from "./pools.ts";
-export {
   type CopyOptions,
   type CopyRow,
   type CopyValue,
@@ -35,4 +29,11 @@ export {
   type MigrationStatus,
   migrationStatus,
 } from "./migrations/index.ts";
+export {
+  createDatabasePools,
+  createResilientPool,
+  type DatabasePools,
+  type DatabaseSettings,
+  poolConfig,
+} from "./pools.ts";
 export { decryptSecret, encryptSecret, SecretDecryptionError } from "./secrets.ts";

@@ -18,7 +18,7 @@ export interface DatabaseSettings {
   statementTimeoutMs: number;
   /** application_name, shown in pg_stat_activity. */
   applicationName?: string;
-  /** An idle pooled connection failed (the server restarted): told here, not thrown. */
+  /** A pooled connection failed (the server restarted): told here, never thrown. */
   onIdleError?: (error: Error) => void;
 }
 
@@ -43,18 +43,38 @@ export function poolConfig(settings: DatabaseSettings, max: number): pg.PoolConf
   };
 }
 
+/**
+ * A pg pool whose connections can fail without taking the process down. node-postgres emits a
+ * connection's failure (the server restarted, a socket write failed mid-COPY) as an 'error'
+ * event on the pool while the connection is idle and on the client while it is checked out;
+ * an 'error' event no one listens to ends the process. The statement that was running fails
+ * on its own, so here the event is only told; the pool drops the connection.
+ */
+export function createResilientPool(
+  config: pg.PoolConfig,
+  onError: (error: Error) => void = () => undefined,
+): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on("error", onError);
+  pool.on("connect", (client) => client.on("error", onError));
+  return pool;
+}
+
 export function createDatabasePools(settings: DatabaseSettings): DatabasePools {
   const prismaMax = Math.max(1, Math.round(settings.poolMax * PRISMA_SHARE));
-  const pool = new pg.Pool(poolConfig(settings, Math.max(1, settings.poolMax - prismaMax)));
-  // A failed idle connection (the server restarted) must not crash the process: the pool
-  // drops it and opens another when asked.
-  pool.on("error", (error) => settings.onIdleError?.(error));
-  const prisma = new PrismaClient({ adapter: new PrismaPg(poolConfig(settings, prismaMax)) });
+  const onError = (error: Error) => settings.onIdleError?.(error);
+  const pool = createResilientPool(
+    poolConfig(settings, Math.max(1, settings.poolMax - prismaMax)),
+    onError,
+  );
+  const prismaPool = createResilientPool(poolConfig(settings, prismaMax), onError);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(prismaPool) });
   return {
     prisma,
     pool,
     async close() {
-      await Promise.allSettled([pool.end(), prisma.$disconnect()]);
+      // Prisma leaves a pool it was given open: it is ended once Prisma let go of it.
+      await Promise.allSettled([pool.end(), prisma.$disconnect().then(() => prismaPool.end())]);
     },
   };
 }

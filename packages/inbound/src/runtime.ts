@@ -1,9 +1,8 @@
 import type { Config } from "@luxrelay/config";
-import { createPrismaClient } from "@luxrelay/db";
+import { createDatabasePools, type DatabasePools } from "@luxrelay/db";
 import { createQueue, createRedisConnection, QUEUE_NAMES } from "@luxrelay/jobs";
 import type { Logger } from "@luxrelay/logger";
 import { createLuxSciClientFactory } from "@luxrelay/outbound";
-import pg from "pg";
 import type { SyncDeps } from "./context.ts";
 import { SFTP_TIMEOUT_MS } from "./sync/sftp.ts";
 
@@ -14,9 +13,24 @@ export interface SyncRuntime {
   close(): Promise<void>;
 }
 
-export function createSyncRuntime(config: Config, logger: Logger): SyncRuntime {
-  const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, maxConnections: 4 });
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 6 });
+/**
+ * `pools` are the process's PostgreSQL pools when several runtimes share them (a worker with
+ * several roles: one DATABASE_POOL_MAX budget); without, the runtime makes and closes its own.
+ */
+export function createSyncRuntime(
+  config: Config,
+  logger: Logger,
+  pools?: DatabasePools,
+): SyncRuntime {
+  const database =
+    pools ??
+    createDatabasePools({
+      databaseUrl: config.databaseUrl,
+      ...config.database,
+      onIdleError: (error) =>
+        logger.warn({ err: error.message }, "an idle PostgreSQL connection failed; dropped"),
+    });
+  const { prisma, pool } = database;
   const redis = createRedisConnection({
     redisUrl: config.redisUrl,
     connectionName: "luxrelay-inbound",
@@ -58,7 +72,7 @@ export function createSyncRuntime(config: Config, logger: Logger): SyncRuntime {
     deps,
     async close() {
       await Promise.allSettled([queues.reports.close(), queues.exports.close(), luxsci.closeAll()]);
-      await Promise.allSettled([pool.end(), prisma.$disconnect()]);
+      if (!pools) await database.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
