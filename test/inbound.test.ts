@@ -7,13 +7,16 @@ import {
   createSyncRuntime,
   runChannelSync,
   type SyncRuntime,
+  scheduleChannelSyncs,
   stepExportJob,
 } from "@luxrelay/inbound";
+import { QUEUE_NAMES } from "@luxrelay/jobs";
 import { LuxSciClient } from "@luxrelay/luxsci";
 import { startSimulator } from "@luxrelay/luxsci-sim";
 import { createExecution, getExecutionStatus } from "@luxrelay/outbound";
 import { startSshd, type TestSshd } from "@luxrelay/testkit";
 import { startWorkers, type WorkerProcess } from "@luxrelay/worker";
+import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeContacts, writeCsv } from "./helpers/audience.ts";
 import {
@@ -245,6 +248,33 @@ describe("inbound sync", () => {
       expect(job.error).not.toContain(sshd.password);
     } finally {
       await busy.close();
+    }
+  });
+
+  it("scheduled syncs and housekeeping keep only a bounded number of finished jobs", async () => {
+    const fixture = await createOfferFixture(stack, {
+      variants: [{ key: "a", subject: "s", html: "<p>x</p>", text: "x" }],
+      channel: { syncEnabled: true, syncIntervalSeconds: 3600 },
+    });
+    await scheduleChannelSyncs(sync.deps);
+    const scheduler = await sync.deps.queues.reports.getJobScheduler(`sync-${fixture.channelId}`);
+    expect(scheduler?.template?.opts).toMatchObject({
+      removeOnComplete: { count: 50 },
+      removeOnFail: { count: 50 },
+    });
+    const housekeeping = new Queue(QUEUE_NAMES.housekeeping, {
+      connection: stack.queues.connection,
+      prefix: stack.queues.prefix,
+    });
+    try {
+      const reconcile = (
+        await housekeeping.getJobs(["completed", "waiting", "active", "delayed"])
+      ).find((job) => job.id?.startsWith("reconcile-"));
+      expect(reconcile?.opts).toMatchObject({ removeOnComplete: { count: 100 } });
+      const sweep = await housekeeping.getJobScheduler("sweep-report-files");
+      expect(sweep?.template?.opts).toMatchObject({ removeOnComplete: { count: 100 } });
+    } finally {
+      await housekeeping.close();
     }
   });
 });

@@ -27,8 +27,8 @@ export function syncRoutes(reports: Queue | undefined) {
         const data: TSyncPayload = { channelId: channel.id, reason: "manual" };
         const job = await reports.add(JOB_NAMES.sync, data, {
           jobId: jobId("sync", channel.id, "manual", Date.now()),
-          removeOnComplete: { age: 86_400 },
-          removeOnFail: { age: 7 * 86_400 },
+          removeOnComplete: { age: 86_400, count: 1_000 },
+          removeOnFail: { age: 7 * 86_400, count: 1_000 },
         });
         return reply.code(202).send({ sync: { jobId: job.id, channelId: channel.id } });
       },

@@ -45,7 +45,8 @@ export async function queueExportStep(
     jobId: id,
     attempts: 5,
     backoff: { type: "exponential", delay: 5_000 },
-    removeOnComplete: { age: 7 * 86_400 },
+    removeOnComplete: { age: 7 * 86_400, count: 1_000 },
+    removeOnFail: { age: 7 * 86_400, count: 1_000 },
   });
 }
 

@@ -104,7 +104,15 @@ export async function scheduleChannelSyncs(deps: SyncDeps): Promise<number> {
     await deps.queues.reports.upsertJobScheduler(
       schedulerId,
       { every: channel.syncIntervalSeconds * 1000 },
-      { name: JOB_NAMES.sync, data: { channelId: channel.id, reason: "scheduled" } },
+      {
+        name: JOB_NAMES.sync,
+        data: { channelId: channel.id, reason: "scheduled" },
+        // Every few minutes per channel: finished runs go, a few kept to look at.
+        opts: {
+          removeOnComplete: { age: 86_400, count: 50 },
+          removeOnFail: { age: 7 * 86_400, count: 50 },
+        },
+      },
     );
     scheduled++;
   }
