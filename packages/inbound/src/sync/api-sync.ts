@@ -4,7 +4,7 @@ import { applyInBackground, type BackgroundApply } from "../apply/apply-in-backg
 import type { SyncDeps } from "../context.ts";
 import { importReportRows } from "../import/import-rows.ts";
 import { OccurrenceCounter } from "../import/occurrences.ts";
-import type { ImportResult } from "../import/types.ts";
+import type { ImportResult, SourcedRow } from "../import/types.ts";
 import { channelTimezone, chidFilter, loadChannel, REPORT_KINDS } from "./channel.ts";
 import { importLuxSciSuppressions } from "./suppression-list.ts";
 import { advanceWatermark, planReportRead, watermarkLimit } from "./watermark.ts";
@@ -15,7 +15,8 @@ import { advanceWatermark, planReportRead, watermarkLimit } from "./watermark.ts
 // newest row but never past LuxSci's time when it served the report's first page less the
 // report lag (rows dated later may not show yet). Two imports are under way at a time, across
 // reports: the next pages (of this report or the next) are fetched, parsed and staged while
-// the rows before are inserted (an import waits for the channel's lock only to insert). Stored
+// the rows before are inserted (an import waits for the channel's lock only to insert); an
+// import takes its connection only once its pages are fetched. Stored
 // events are applied (offer history, suppression, engagement) and published in the background
 // as the imports go (apply/), and once more at the end for the last of them.
 
@@ -119,52 +120,50 @@ async function syncReport(
     await sync.progress?.({ kind, pages: result.pages, rows: result.offered });
   };
 
-  /** Imports the next PAGES_PER_IMPORT pages; `read` settles once they are all read. */
-  const importChunk = () => {
+  /**
+   * Fetches the next PAGES_PER_IMPORT pages, then starts their import. The pages are in memory
+   * before the import takes a connection: a page fetch may back off for minutes (LuxSci's
+   * retries), and no pooled connection or open transaction may wait on it.
+   */
+  const importChunk = async (): Promise<{ imported: Promise<void> } | null> => {
+    const rows: SourcedRow[] = [];
     let pagesInChunk = 0;
-    let markRead: (() => void) | undefined;
-    const read = new Promise<void>((resolve) => {
-      markRead = resolve;
-    });
-    // Pages are fetched one at a time and streamed into the import.
-    async function* chunk() {
-      try {
-        while (pagesInChunk < PAGES_PER_IMPORT) {
-          const next = await pages.next();
-          servedAt ??= sync.client.serverNow();
-          if (next.done) {
-            exhausted = true;
-            return;
-          }
-          const page = next.value;
-          pagesInChunk++;
-          for (let i = 0; i < page.rows.length; i++) {
-            yield { line: page.firstRow + i + 1, row: page.rows[i] as ReportRow };
-          }
-        }
-      } finally {
-        markRead?.();
+    while (pagesInChunk < PAGES_PER_IMPORT) {
+      const next = await pages.next();
+      servedAt ??= sync.client.serverNow();
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      const page = next.value;
+      pagesInChunk++;
+      for (let i = 0; i < page.rows.length; i++) {
+        rows.push({ line: page.firstRow + i + 1, row: page.rows[i] as ReportRow });
       }
     }
+    if (pagesInChunk === 0) return null;
     const imported = importReportRows(deps, {
       channelId,
       kind,
-      rows: chunk(),
+      rows,
       source: `${kind} report`,
       timezone,
       occurrences,
-    }).then((imported) => record(imported, pagesInChunk));
-    return { read, imported };
+    }).then((result) => record(result, pagesInChunk));
+    return { imported };
   };
 
-  // Up to PAGES_PER_IMPORT pages per import (one transaction); the next chunk is started as
-  // soon as this one's pages are all read and fewer than IMPORTS_UNDER_WAY are under way.
+  // The next chunk is fetched as soon as this one's pages are in and fewer than
+  // IMPORTS_UNDER_WAY imports are under way.
   const imports: Promise<void>[] = [];
   while (!exhausted) {
-    const { read, imported } = importChunk();
+    const chunk = await importChunk();
+    if (chunk === null) break;
+    const { imported } = chunk;
+    // Awaited below; a failure before then must not count as unhandled.
+    imported.catch(() => undefined);
     sync.underWay.push(imported);
     imports.push(imported);
-    await Promise.race([read, imported]);
     if (sync.underWay.length >= IMPORTS_UNDER_WAY) await sync.underWay.shift();
   }
   const stored = Promise.all(imports).then(async () => {
