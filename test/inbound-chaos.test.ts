@@ -16,7 +16,12 @@ let stack: Stack;
 let sender: WorkerProcess;
 
 beforeAll(async () => {
-  stack = await startStack({ simSeed: 33, env: { WORKER_QUEUES: "send" } });
+  // LuxSci's reports show a row 700 ms after its date (they are built asynchronously).
+  stack = await startStack({
+    simSeed: 33,
+    sim: { reportLagMs: 700 },
+    env: { WORKER_QUEUES: "send", LUXSCI_REPORT_LAG_MS: "1500" },
+  });
   sender = await startWorkers(stack.config, stack.logger);
 });
 

@@ -262,6 +262,8 @@ describe("realtime sends", () => {
   it("a worker killed with SIGKILL loses nothing and duplicates nothing", async () => {
     const before = stack.sim.ledger().total;
     stack.sim.setFault("*/email/send", { latencyMs: 400 });
+    // The sent report shows a send 700 ms after it was accepted.
+    stack.sim.setReportLag(700);
     await worker.stop();
     const child = spawnWorker({ ...stack.env, WORKER_QUEUES: "realtime" });
     const ids: string[] = [];
@@ -286,6 +288,7 @@ describe("realtime sends", () => {
       restarted.child.kill("SIGTERM");
       await restarted.exited;
       stack.sim.clearFaults();
+      stack.sim.setReportLag(0);
     }
     expect(stack.sim.ledger()).toMatchObject({ total: before + 3000, duplicates: 0 });
   }, 120_000);
