@@ -129,6 +129,20 @@ describe("exactly once, whatever the reply", () => {
   }, 150_000);
 });
 
+describe("limits answered as 401", () => {
+  it("a 401 right after a fresh authentication LuxSci accepted is a limit: the batch tries again later, each recipient once", async () => {
+    const before = stack.sim.ledger().total;
+    stack.sim.setFault("POST */email/send", { rate401: 0.3 });
+    try {
+      const { execution } = await send(5000, { start: 600_000, channel: { batchSize: 100 } });
+      expect(await waitForExecution(stack, execution.id, 60_000)).toBe("completed");
+      await expectEachOnce(execution.id, before, 5000);
+    } finally {
+      stack.sim.clearFaults();
+    }
+  }, 90_000);
+});
+
 describe("PostgreSQL is the truth; Redis can be rebuilt", () => {
   it("every Redis key of the queue prefix deleted mid-send: the reconciler re-adds the jobs and the execution completes, each recipient once", async () => {
     const before = stack.sim.ledger().total;

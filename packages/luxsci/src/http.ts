@@ -226,7 +226,13 @@ export class LuxSciHttp {
         await sleep(delayMs);
         continue;
       }
-      throw toLuxSciError(failure, { method: spec.method, path, attempts }, scrub);
+      const error = toLuxSciError(failure, { method: spec.method, path, attempts }, scrub);
+      // Refused again right after a fresh authentication that LuxSci accepted: the credentials
+      // work, so this is LuxSci limiting the account (it answers some limits with 401).
+      if (error instanceof LuxSciAuthError && signed && reauthenticated && !authFailure) {
+        throw new LuxSciAuthError({ ...error, refused: true }, { afterFreshAuth: true });
+      }
+      throw error;
     }
   }
 

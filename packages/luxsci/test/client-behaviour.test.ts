@@ -235,6 +235,17 @@ describe("authentication", () => {
     });
   });
 
+  it("refused again after a fresh authentication LuxSci accepted: a limit, retryable; a refused authentication is not", async () => {
+    server.script = failures(2, { status: 401, body: { success: 0, error: "too many requests" } });
+    const limited = (await caught(makeClient().getProfile())) as LuxSciAuthError;
+    expect(limited).toMatchObject({ afterFreshAuth: true, retryable: true, refused: true });
+    const wrong = (await caught(
+      makeClient({ secret: "not-the-secret-0123456789" }).getProfile(),
+    )) as LuxSciAuthError;
+    expect(wrong).toBeInstanceOf(LuxSciAuthError);
+    expect(wrong).toMatchObject({ afterFreshAuth: false, retryable: false });
+  });
+
   it("concurrent calls share one authentication", async () => {
     const client = makeClient();
     await Promise.all(Array.from({ length: 20 }, () => client.getProfile()));

@@ -1,4 +1,5 @@
 import { type Channel, copyLines } from "@luxrelay/db";
+import { LuxSciError } from "@luxrelay/luxsci";
 import { UnrecoverableError } from "bullmq";
 import { readAudience, ZAudience } from "../audience/source.ts";
 import type { OutboundDeps } from "../context.ts";
@@ -107,6 +108,8 @@ async function planOnce(deps: OutboundDeps, executionId: number): Promise<PlanRe
   try {
     await client.getProfile();
   } catch (error) {
+    // LuxSci busy or limiting (it answers some limits with 401): the plan job tries again.
+    if (error instanceof LuxSciError && error.retryable) throw error;
     // The plan's own message would say "planning failed: connectivity test failed: ...".
     const reason = `connectivity test failed: ${(error as Error).message}`;
     await failExecution(deps, executionId, reason);

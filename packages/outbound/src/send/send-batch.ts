@@ -1,9 +1,4 @@
-import {
-  type LuxSciClient,
-  LuxSciError,
-  LuxSciRateLimitError,
-  LuxSciRetryableError,
-} from "@luxrelay/luxsci";
+import { type LuxSciClient, LuxSciError, LuxSciRateLimitError } from "@luxrelay/luxsci";
 import { UnrecoverableError } from "bullmq";
 import type { OutboundDeps } from "../context.ts";
 import { LockLostError } from "../errors.ts";
@@ -287,7 +282,8 @@ async function handleSendError(
     log.warn({ retryAfterMs: ms }, "LuxSci rate limit: this channel's sends wait");
     throw await control.delay(ms);
   }
-  const retryable = error instanceof LuxSciRetryableError || !(error instanceof LuxSciError);
+  // LuxSci's own word (retryable statuses, a limit answered as 401), or anything unexpected.
+  const retryable = error instanceof LuxSciError ? error.retryable : true;
   if (retryable && !(error instanceof UnrecoverableError)) {
     if (control.attemptsMade + 1 < control.attempts) {
       log.warn(
