@@ -1,7 +1,13 @@
 import { createExecution, replayExecution } from "@luxrelay/outbound";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeContacts, writeCsv } from "./helpers/audience.ts";
-import { createOfferFixture, type Stack, startStack, waitForExecution } from "./helpers/stack.ts";
+import {
+  createOfferFixture,
+  type Stack,
+  startStack,
+  waitForBatches,
+  waitForExecution,
+} from "./helpers/stack.ts";
 import { spawnWorker } from "./helpers/worker-process.ts";
 
 // Exactly once under kill -9 (docs/reliability.md): worker processes die in the middle of
@@ -50,13 +56,7 @@ describe("exactly once under SIGKILL", () => {
       audience: { type: "file", path: writeCsv(contacts), format: "csv" },
     });
     // Kill once some batches are sending (in flight at LuxSci) and before all are done.
-    for (let i = 0; i < 300; i++) {
-      const sending = await stack.deps.prisma.batch.count({
-        where: { executionId: execution.id, state: "sending" },
-      });
-      if (sending > 0) break;
-      await sleep(20);
-    }
+    await waitForBatches(stack, execution.id, "sending", 1, 6_000);
     await sleep(300);
     first.child.kill("SIGKILL");
     expect(await first.exited).toBe("SIGKILL");
@@ -99,13 +99,7 @@ describe("exactly once under SIGKILL", () => {
       channelId: fixture.channelId,
       audience: { type: "file", path: writeCsv(contacts), format: "csv" },
     });
-    for (let i = 0; i < 300; i++) {
-      const sending = await stack.deps.prisma.batch.count({
-        where: { executionId: execution.id, state: "sending" },
-      });
-      if (sending > 0) break;
-      await sleep(20);
-    }
+    await waitForBatches(stack, execution.id, "sending", 1, 6_000);
     await sleep(300);
     first.child.kill("SIGKILL");
     await first.exited;
@@ -147,15 +141,7 @@ describe("exactly once under SIGKILL", () => {
       channelId: fixture.channelId,
       audience: { type: "file", path: writeCsv(contacts), format: "csv" },
     });
-    for (let i = 0; i < 300; i++) {
-      if (
-        (await stack.deps.prisma.batch.count({
-          where: { executionId: execution.id, state: "sending" },
-        })) > 0
-      )
-        break;
-      await sleep(20);
-    }
+    await waitForBatches(stack, execution.id, "sending", 1, 6_000);
     worker.child.kill("SIGTERM");
     expect(await worker.exited).toBe(0);
     // Nothing is left half-sent: every batch is pending or sent.

@@ -15,6 +15,7 @@ import {
   createOfferFixture,
   type Stack,
   startStack,
+  waitForBatches,
   waitForExecution,
 } from "./helpers/stack.ts";
 
@@ -149,27 +150,8 @@ describe("PostgreSQL is the truth; Redis can be rebuilt", () => {
     stack.sim.setFault("POST */email/send", { latencyMs: 150 });
     try {
       const { execution } = await send(10_000, { start: 100_000, channel: { batchSize: 200 } });
-      for (let i = 0; i < 600; i++) {
-        const sent = await stack.deps.prisma.batch.count({
-          where: { executionId: execution.id, state: "sent" },
-        });
-        if (sent >= 8) break;
-        await sleep(20);
-      }
-      const redis = stack.queues.connection;
-      let cursor = "0";
-      let deleted = 0;
-      do {
-        const [next, keys] = await redis.scan(
-          cursor,
-          "MATCH",
-          `${stack.queues.prefix}:*`,
-          "COUNT",
-          1000,
-        );
-        if (keys.length > 0) deleted += await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== "0");
+      await waitForBatches(stack, execution.id, "sent", 8);
+      const deleted = await stack.queues.deleteKeys();
       expect(deleted).toBeGreaterThan(0);
       const sentAtWipe = await stack.deps.prisma.batch.count({
         where: { executionId: execution.id, state: "sent" },

@@ -1,9 +1,15 @@
 import { createExecution, replayExecution } from "@luxrelay/outbound";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeContacts, writeCsv } from "../helpers/audience.ts";
-import { createOfferFixture, type Stack, startStack, waitForExecution } from "../helpers/stack.ts";
+import {
+  createOfferFixture,
+  type Stack,
+  startStack,
+  waitForBatches,
+  waitForExecution,
+} from "../helpers/stack.ts";
 import { spawnWorker, type WorkerChild } from "../helpers/worker-process.ts";
-import { expectExactlyOnce, recordFigures, sleep } from "./helpers.ts";
+import { expectExactlyOnce, recordFigures } from "./helpers.ts";
 
 // Chaos: LuxSci misbehaving. One send call in five meets a fault (429 with Retry-After, 500,
 // 502, 503, 504, a reset before handling, a hang past our timeout, a garbled reply, a reply
@@ -125,13 +131,7 @@ describe("chaos: LuxSci faults", () => {
         format: "csv",
       },
     });
-    for (let i = 0; i < 3000; i++) {
-      const sent = await stack.deps.prisma.batch.count({
-        where: { executionId: execution.id, state: "sent" },
-      });
-      if (sent >= 5) break;
-      await sleep(20);
-    }
+    await waitForBatches(stack, execution.id, "sent", 5);
     // The outage: every send times out (the calls may have landed: unknown outcomes).
     stack.sim.setFault("POST */email/send", { hangRate: 0.5, rate503: 0.5 });
     expect(await waitForExecution(stack, execution.id, 300_000)).toBe("partially_failed");

@@ -4,7 +4,13 @@ import { startPostgresCluster, type TestPostgresCluster } from "@luxrelay/testki
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeContacts, writeCsv } from "../helpers/audience.ts";
-import { createOfferFixture, type Stack, startStack, waitForExecution } from "../helpers/stack.ts";
+import {
+  createOfferFixture,
+  type Stack,
+  startStack,
+  waitForBatches,
+  waitForExecution,
+} from "../helpers/stack.ts";
 import { simulatorReportTotals, storedTotals } from "../helpers/sync.ts";
 import { spawnWorker, type WorkerChild } from "../helpers/worker-process.ts";
 import { expectExactlyOnce, ownDatabase, recordFigures, sleep } from "./helpers.ts";
@@ -70,13 +76,7 @@ describe("chaos: PostgreSQL restarts", () => {
         audience: { type: "file", path: writeCsv(makeContacts(recipients, ["a"])), format: "csv" },
       });
       executionId = execution.id;
-      for (let i = 0; i < 3000; i++) {
-        const sent = await stack.deps.prisma.batch.count({
-          where: { executionId, state: "sent" },
-        });
-        if (sent >= 16) break;
-        await sleep(20);
-      }
+      await waitForBatches(stack, executionId, "sent", 16);
       await crashPostgres(3_000);
       expect(await waitForExecution(stack, executionId, 300_000)).toBe("completed");
       const figures = await expectExactlyOnce(stack, executionId, { recipients });

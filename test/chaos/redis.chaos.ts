@@ -2,9 +2,15 @@ import { createExecution } from "@luxrelay/outbound";
 import { startRedisServer, type TestRedisServer } from "@luxrelay/testkit";
 import { describe, expect, it } from "vitest";
 import { makeContacts, writeCsv } from "../helpers/audience.ts";
-import { createOfferFixture, type Stack, startStack, waitForExecution } from "../helpers/stack.ts";
+import {
+  createOfferFixture,
+  type Stack,
+  startStack,
+  waitForBatches,
+  waitForExecution,
+} from "../helpers/stack.ts";
 import { spawnWorker, type WorkerChild } from "../helpers/worker-process.ts";
-import { expectExactlyOnce, recordFigures, sleep } from "./helpers.ts";
+import { expectExactlyOnce, recordFigures } from "./helpers.ts";
 
 // Chaos: Redis loses what it held, mid-execution. Redis is the test's own (never the
 // machine's): crashed and restarted with AOF on (what it wrote in the last second is gone),
@@ -54,13 +60,7 @@ async function run(
     });
     // Disrupt once some batches are sent and most are not.
     const batches = options.recipients / 250;
-    for (let i = 0; i < 3000; i++) {
-      const sent = await stack.deps.prisma.batch.count({
-        where: { executionId: execution.id, state: "sent" },
-      });
-      if (sent >= batches * 0.2) break;
-      await sleep(20);
-    }
+    await waitForBatches(stack, execution.id, "sent", batches * 0.2);
     const disruptedAt = Date.now();
     await disrupt(redis, stack);
     const sentAtDisruption = await stack.deps.prisma.batch.count({
@@ -115,19 +115,7 @@ describe("chaos: Redis loses its keys", () => {
       "every Redis key of the prefix deleted mid-send",
       { appendonly: true, recipients: 50_000, latencyMs: 150 },
       async (_redis, stack) => {
-        const connection = stack.queues.connection;
-        let cursor = "0";
-        do {
-          const [next, keys] = await connection.scan(
-            cursor,
-            "MATCH",
-            `${stack.queues.prefix}:*`,
-            "COUNT",
-            1000,
-          );
-          if (keys.length > 0) await connection.del(...keys);
-          cursor = next;
-        } while (cursor !== "0");
+        expect(await stack.queues.deleteKeys()).toBeGreaterThan(0);
       },
     );
   });

@@ -168,3 +168,19 @@ export async function waitForExecution(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** Polls until at least `atLeast` of the execution's batches are in `state`; returns how many. */
+export async function waitForBatches(
+  stack: Stack,
+  executionId: number,
+  state: "sending" | "sent",
+  atLeast: number,
+  timeoutMs = 60_000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const count = await stack.deps.prisma.batch.count({ where: { executionId, state } });
+    if (count >= atLeast || Date.now() > deadline) return count;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
