@@ -1,5 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { compileVariant } from "@luxrelay/render";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHANNEL_BASE, call, startTestProducer, type TestProducer } from "./support.ts";
 
@@ -300,7 +301,7 @@ describe("executions", () => {
         executionId,
         seq: 1,
         variantId: variant.id,
-        contentHash: "0".repeat(64),
+        contentHash: compileVariant(variant).contentHash,
         recipientCount: 2,
       },
     });

@@ -13,7 +13,11 @@ export {
 } from "./errors.ts";
 export { cancelExecution, pauseExecution, resumeExecution } from "./executions/control.ts";
 export { type CreateExecutionInput, createExecution } from "./executions/create.ts";
-export { exportMergeFile } from "./executions/export-merge.ts";
+export {
+  exportMergeFile,
+  type MergeExport,
+  openMergeExport,
+} from "./executions/export-merge.ts";
 export { type ReconcileReport, reconcileExecutionJobs } from "./executions/reconcile-jobs.ts";
 export { replayExecution } from "./executions/replay.ts";
 export { type ExecutionStatusView, getExecutionStatus } from "./executions/status.ts";

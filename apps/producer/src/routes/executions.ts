@@ -3,9 +3,8 @@ import { getExecutionMetrics } from "@luxrelay/inbound";
 import {
   cancelExecution,
   createExecution,
-  exportMergeFile,
   getExecutionStatus,
-  NotFoundError,
+  openMergeExport,
   pauseExecution,
   reconcileExecutionJobs,
   replayExecution,
@@ -119,14 +118,11 @@ export async function executionRoutes(base: FastifyInstance, { outbound, catalog
     },
     async (request, reply) => {
       const batchId = request.params.id;
-      // Checked first: once the CSV streams, the status line is already sent.
-      const batch = await outbound.prisma.batch.findUnique({
-        where: { id: batchId },
-        select: { variantId: true },
-      });
-      if (!batch?.variantId) throw new NotFoundError("batch", batchId);
+      // Opened first (a missing batch or content is a 404): once the CSV streams, the status
+      // line is already sent.
+      const merge = await openMergeExport(outbound, batchId);
       const out = new PassThrough();
-      exportMergeFile(outbound, batchId, out).catch((error: unknown) => {
+      merge.write(out).catch((error: unknown) => {
         request.log.error({ err: error, batchId }, "mail-merge export failed");
         out.destroy(error as Error);
       });

@@ -3,17 +3,23 @@ import { stringify } from "csv-stringify";
 import type { OutboundDeps } from "../context.ts";
 import { NotFoundError } from "../errors.ts";
 import { loadExecutionContent } from "../plan/content.ts";
+import type { PlannedVariant } from "../plan/variants.ts";
 
 // A batch's mail-merge file on demand, for audit. The rows are rendered again from the stored
 // slot data with the batch's content as planned (execution_content: a variant edited since
 // changes nothing), so the file shows exactly what LuxSci merged (the render invariant:
 // template + slots == full render).
 
-export async function exportMergeFile(
-  deps: OutboundDeps,
-  batchId: number,
-  out: Writable,
-): Promise<{ rows: number }> {
+export interface MergeExport {
+  /** Writes the CSV to `out` and ends it. */
+  write(out: Writable): Promise<{ rows: number }>;
+}
+
+/**
+ * Finds the batch and its content as planned (a NotFoundError for either comes here, before a
+ * byte is written, so an API can still answer 404), and returns the writer of its file.
+ */
+export async function openMergeExport(deps: OutboundDeps, batchId: number): Promise<MergeExport> {
   const batch = await deps.prisma.batch.findUnique({
     where: { id: batchId },
     include: { execution: true },
@@ -22,6 +28,24 @@ export async function exportMergeFile(
   const content = await loadExecutionContent(deps.pool, batch.execution);
   const variant = content.find((v) => v.compiled.contentHash === batch.contentHash);
   if (!variant) throw new NotFoundError("content of batch", batchId);
+  return { write: (out) => writeMergeFile(deps, batch, variant, out) };
+}
+
+/** openMergeExport, then write: the whole file to `out`. */
+export async function exportMergeFile(
+  deps: OutboundDeps,
+  batchId: number,
+  out: Writable,
+): Promise<{ rows: number }> {
+  return (await openMergeExport(deps, batchId)).write(out);
+}
+
+async function writeMergeFile(
+  deps: OutboundDeps,
+  batch: { executionId: number; seq: number },
+  variant: PlannedVariant,
+  out: Writable,
+): Promise<{ rows: number }> {
   const csv = stringify({
     header: true,
     columns: [
