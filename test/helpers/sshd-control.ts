@@ -7,10 +7,9 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import type { TestSshd } from "@luxrelay/testkit";
+import { type TestSshd, waitForPort } from "@luxrelay/testkit";
 
 // Faults of a test-owned sshd (packages/testkit startSshd) for the SFTP chaos scenarios: the
 // server crashed and started again on the same port, one client's sessions killed mid-transfer,
@@ -64,7 +63,7 @@ export function controlSshd(sshd: TestSshd): SshdControl {
       writeFileSync(config, text);
       await run(SSHD, ["-t", "-f", config]);
       await run(SSHD, ["-f", config, "-E", join(dir, "sshd.log")]);
-      await waitForListener(sshd.port, 10_000);
+      await waitForPort(sshd.port, 10_000);
     },
     async restart(options) {
       control.crash();
@@ -169,21 +168,4 @@ function tcpConnections(): Map<string, { localPort: number; remotePort: number }
     });
   }
   return sockets;
-}
-
-async function waitForListener(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`sshd did not listen on port ${port} again within ${timeoutMs} ms`);
 }

@@ -16,4 +16,4 @@ export {
 export { createTestQueues, type TestQueues } from "./queues.ts";
 export { type RedisServerOptions, startRedisServer, type TestRedisServer } from "./redis-server.ts";
 export { type SimProcess, startSimulatorProcess } from "./sim-process.ts";
-export { freePort, startSshd, type TestSshd } from "./sshd.ts";
+export { freePort, startSshd, type TestSshd, waitForPort } from "./sshd.ts";
