@@ -30,6 +30,7 @@ export type { MergedMessage } from "./merge.ts";
 export { compilePart, fillPart, mergeTemplate } from "./merge.ts";
 export type { ExportStepTimings, SimAccount, SimulatorOptions } from "./options.ts";
 export { ADMIN_PATH, BASE_PATH, DEMO_ACCOUNT } from "./options.ts";
+export { mulberry32 } from "./prng.ts";
 export { REPORT_HEADERS, type ReportKind } from "./reports/headers.ts";
 export type { ReportSettings } from "./reports/settings.ts";
 

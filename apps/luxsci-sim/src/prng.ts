@@ -8,18 +8,18 @@ export function hash32(text: string, seed = 0): number {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  // Final avalanche (murmur3 fmix32): FNV alone leaves the low bits weakly mixed.
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  // Final avalanche: FNV alone leaves the low bits weakly mixed.
+  return fmix32(h);
 }
 
-/** An integer index mixed with a numeric seed (murmur3 fmix32): no string to build. */
+/** An integer index mixed with a numeric seed: no string to build. */
 export function hashIndex(index: number, seed = 0): number {
-  let h = (index ^ Math.imul(seed, 0x9e3779b1)) >>> 0;
+  return fmix32((index ^ Math.imul(seed, 0x9e3779b1)) >>> 0);
+}
+
+/** murmur3's 32-bit finaliser: every input bit moves every output bit. */
+function fmix32(value: number): number {
+  let h = value;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
