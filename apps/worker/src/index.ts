@@ -1,7 +1,8 @@
 import type { Config } from "@luxrelay/config";
+import { createProcessPools } from "@luxrelay/db";
 import { createSyncRuntime, type SyncRuntime } from "@luxrelay/inbound";
 import type { Logger } from "@luxrelay/logger";
-import { createOutboundRuntime, createProcessPools } from "@luxrelay/outbound";
+import { createOutboundRuntime } from "@luxrelay/outbound";
 import type { Worker } from "bullmq";
 import { startRealtimeWorkers } from "./realtime-workers.ts";
 import { startSendWorkers } from "./send-workers.ts";

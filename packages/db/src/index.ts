@@ -31,9 +31,11 @@ export {
 } from "./migrations/index.ts";
 export {
   createDatabasePools,
+  createProcessPools,
   createResilientPool,
   type DatabasePools,
   type DatabaseSettings,
+  type PoolLogger,
   poolConfig,
 } from "./pools.ts";
 export { decryptSecret, encryptSecret, SecretDecryptionError } from "./secrets.ts";

@@ -18,8 +18,13 @@ export interface DatabaseSettings {
   statementTimeoutMs: number;
   /** application_name, shown in pg_stat_activity. */
   applicationName?: string;
-  /** A pooled connection failed (the server restarted): told here, never thrown. */
-  onIdleError?: (error: Error) => void;
+  /** Told when a pooled connection fails (the server restarted); nothing is thrown. */
+  logger?: PoolLogger;
+}
+
+/** What the pools need of a logger (pino's, in the apps). */
+export interface PoolLogger {
+  warn(fields: Record<string, unknown>, message: string): void;
 }
 
 export interface DatabasePools {
@@ -62,7 +67,8 @@ export function createResilientPool(
 
 export function createDatabasePools(settings: DatabaseSettings): DatabasePools {
   const prismaMax = Math.max(1, Math.round(settings.poolMax * PRISMA_SHARE));
-  const onError = (error: Error) => settings.onIdleError?.(error);
+  const onError = (error: Error) =>
+    settings.logger?.warn({ err: error.message }, "a pooled PostgreSQL connection failed; dropped");
   const pool = createResilientPool(
     poolConfig(settings, Math.max(1, settings.poolMax - prismaMax)),
     onError,
@@ -77,4 +83,18 @@ export function createDatabasePools(settings: DatabaseSettings): DatabasePools {
       await Promise.allSettled([pool.end(), prisma.$disconnect().then(() => prismaPool.end())]);
     },
   };
+}
+
+/**
+ * The process's pools from the config (DATABASE_URL, DATABASE_POOL_MAX and its timeouts): what
+ * an app builds once and hands to every runtime it starts.
+ */
+export function createProcessPools(
+  config: {
+    databaseUrl: string;
+    database: Pick<DatabaseSettings, "poolMax" | "connectTimeoutMs" | "statementTimeoutMs">;
+  },
+  logger?: PoolLogger,
+): DatabasePools {
+  return createDatabasePools({ databaseUrl: config.databaseUrl, ...config.database, logger });
 }

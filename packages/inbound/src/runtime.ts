@@ -1,5 +1,5 @@
 import type { Config } from "@luxrelay/config";
-import { createDatabasePools, type DatabasePools } from "@luxrelay/db";
+import { createProcessPools, type DatabasePools } from "@luxrelay/db";
 import { createQueue, createRedisConnection, QUEUE_NAMES } from "@luxrelay/jobs";
 import type { Logger } from "@luxrelay/logger";
 import { createLuxSciClientFactory } from "@luxrelay/outbound";
@@ -22,14 +22,7 @@ export function createSyncRuntime(
   logger: Logger,
   pools?: DatabasePools,
 ): SyncRuntime {
-  const database =
-    pools ??
-    createDatabasePools({
-      databaseUrl: config.databaseUrl,
-      ...config.database,
-      onIdleError: (error) =>
-        logger.warn({ err: error.message }, "an idle PostgreSQL connection failed; dropped"),
-    });
+  const database = pools ?? createProcessPools(config, logger);
   const { prisma, pool } = database;
   const redis = createRedisConnection({
     redisUrl: config.redisUrl,

@@ -34,7 +34,7 @@ export {
   type RealtimeSenderOptions,
 } from "./realtime/realtime-sender.ts";
 export { expireRealtimeTemplates, rollbackOffer } from "./realtime/templates.ts";
-export { createOutboundRuntime, createProcessPools, type OutboundRuntime } from "./runtime.ts";
+export { createOutboundRuntime, type OutboundRuntime } from "./runtime.ts";
 export { trackedHeaderValue } from "./send/reconcile.ts";
 export { type SendBatchResult, type SendJobControl, sendBatch } from "./send/send-batch.ts";
 export { withTransaction } from "./tx.ts";

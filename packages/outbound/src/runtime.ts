@@ -1,5 +1,5 @@
 import type { Config } from "@luxrelay/config";
-import { createDatabasePools, type DatabasePools } from "@luxrelay/db";
+import { createProcessPools, type DatabasePools } from "@luxrelay/db";
 import {
   createFlowProducer,
   createQueue,
@@ -16,16 +16,6 @@ import { createLuxSciClientFactory } from "./luxsci.ts";
 export interface OutboundRuntime {
   deps: OutboundDeps;
   close(): Promise<void>;
-}
-
-/** The process's PostgreSQL pools from the config (DATABASE_POOL_MAX and its timeouts). */
-export function createProcessPools(config: Config, logger: Logger): DatabasePools {
-  return createDatabasePools({
-    databaseUrl: config.databaseUrl,
-    ...config.database,
-    onIdleError: (error) =>
-      logger.warn({ err: error.message }, "an idle PostgreSQL connection failed; dropped"),
-  });
 }
 
 /**
