@@ -1,6 +1,6 @@
 import type { Channel } from "@luxrelay/db";
 import { realtimeKey, type TRealtimePayload } from "@luxrelay/jobs";
-import { LuxSciError, LuxSciRateLimitError } from "@luxrelay/luxsci";
+import { LuxSciRateLimitError } from "@luxrelay/luxsci";
 import { UnrecoverableError } from "bullmq";
 import { normalizeEmail } from "../audience/email.ts";
 import type { AudienceValue } from "../audience/source.ts";
@@ -18,7 +18,7 @@ import { buildMessages, markRecipientsSent } from "../send/messages.ts";
 import {
   markBeforeCall,
   readSentReport,
-  settleAfterUnknown,
+  settleAfterFailedCall,
   type Unsettled,
 } from "../send/settle.ts";
 import { withTransaction } from "../tx.ts";
@@ -398,20 +398,13 @@ export class RealtimeSender {
         maxAttempts: 1,
       });
     } catch (error) {
-      const refused = error instanceof LuxSciError && error.refused;
+      // Refused: the mark goes. Unknown: it stays, its deadline now from the call's end.
+      const settleAfter = settleAfterFailedCall(error, client, this.deps.settle);
       await this.deps.pool.query(
-        refused
-          ? `UPDATE recipient SET unsettled_since = NULL, settle_after = NULL
-             WHERE id = ANY($1::bigint[]) AND state = 'pending' AND unsettled_since = $2`
-          : `UPDATE recipient SET settle_after = $3
-             WHERE id = ANY($1::bigint[]) AND state = 'pending' AND unsettled_since = $2`,
-        refused
-          ? [ids, mark.since]
-          : [
-              ids,
-              mark.since,
-              settleAfterUnknown(client.serverNow() ?? new Date(), this.deps.settle),
-            ],
+        `UPDATE recipient SET settle_after = $3,
+           unsettled_since = CASE WHEN $3::timestamptz IS NULL THEN NULL ELSE unsettled_since END
+         WHERE id = ANY($1::bigint[]) AND state = 'pending' AND unsettled_since = $2`,
+        [ids, mark.since, settleAfter],
       );
       const failure =
         error instanceof LuxSciRateLimitError

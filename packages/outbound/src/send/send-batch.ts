@@ -5,7 +5,7 @@ import { LockLostError } from "../errors.ts";
 import { chidOf } from "../ids.ts";
 import { loadChannel, loadExecution } from "../rows.ts";
 import { buildMessages } from "./messages.ts";
-import { markBeforeCall, settleAfterUnknown, settleUnsettled } from "./settle.ts";
+import { markBeforeCall, settleAfterFailedCall, settleUnsettled } from "./settle.ts";
 
 // Seed 000 outbound step 6, one batch per job. The job carries ids; recipients come from
 // PostgreSQL. The batch moves pending -> sending -> sent | failed by conditional updates, and
@@ -257,24 +257,22 @@ async function handleSendError(
   const inCall = thrown instanceof SendCallError;
   const error = inCall ? thrown.failure : thrown;
   const message = (error as Error).message;
-  const refused = !inCall || (error instanceof LuxSciError && error.refused);
-  if (inCall && refused) {
-    // Nothing was sent: the batch is settled again (unless another run has claimed it).
+  // Only the call itself can have sent anything; what failed before it sent nothing.
+  const settleAfter = inCall ? settleAfterFailedCall(error, client, deps.settle) : null;
+  const refused = settleAfter === null;
+  if (inCall) {
+    // Refused: the batch is settled again. Unknown: the mark stays, its deadline now from the
+    // call's end. Either way only while this run's claim holds.
     await deps.pool.query(
-      `UPDATE batch SET unsettled_since = NULL, settle_after = NULL, updated_at = now()
-       WHERE id = $1 AND state = 'sending' AND attempts = $2`,
-      [batch.id, batch.attempts],
-    );
-  } else if (inCall) {
-    // It may have been accepted: the mark stays, its deadline now counted from the call's
-    // end (the mark's was the longest the call could have run; this run's claim guards it).
-    const settleAfter = settleAfterUnknown(client.serverNow() ?? new Date(), deps.settle);
-    await deps.pool.query(
-      `UPDATE batch SET settle_after = $3, updated_at = now()
+      `UPDATE batch SET settle_after = $3,
+         unsettled_since = CASE WHEN $3::timestamptz IS NULL THEN NULL ELSE unsettled_since END,
+         updated_at = now()
        WHERE id = $1 AND state = 'sending' AND attempts = $2`,
       [batch.id, batch.attempts, settleAfter],
     );
-    log.warn({ err: message }, "send outcome unknown: the batch settles before any resend");
+    if (!refused) {
+      log.warn({ err: message }, "send outcome unknown: the batch settles before any resend");
+    }
   }
   if (error instanceof LuxSciRateLimitError) {
     const ms = error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS;

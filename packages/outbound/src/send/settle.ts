@@ -1,4 +1,4 @@
-import { type LuxSciClient, SERVER_CLOCK_UNCERTAINTY_MS } from "@luxrelay/luxsci";
+import { type LuxSciClient, LuxSciError, SERVER_CLOCK_UNCERTAINTY_MS } from "@luxrelay/luxsci";
 import { findAlreadySent } from "./reconcile.ts";
 
 // Exactly once, whatever the reply (docs/reliability.md). A send call whose outcome is unknown
@@ -45,9 +45,19 @@ export function markBeforeCall(serverNow: Date, rule: SettleRule): Unsettled {
   return { since: serverNow, settleAfter: new Date(settleAfter) };
 }
 
-/** The deadline of a call that ended (LuxSci's time `endedAt`) with an unknown outcome. */
-export function settleAfterUnknown(endedAt: Date, rule: SettleRule): Date {
-  return new Date(endedAt.getTime() + rule.reportLagMs + SERVER_CLOCK_UNCERTAINTY_MS);
+/**
+ * The mark of a send call that failed: null when LuxSci certainly did not act on it (nothing
+ * was sent: the mark goes), else the call's deadline counted from its end on LuxSci's clock
+ * (the mark stays; the one written before the call allowed for the longest call).
+ */
+export function settleAfterFailedCall(
+  error: unknown,
+  client: LuxSciClient,
+  rule: SettleRule,
+): Date | null {
+  if (error instanceof LuxSciError && error.refused) return null;
+  const endedAt = client.serverNow()?.getTime() ?? Date.now();
+  return new Date(endedAt + rule.reportLagMs + SERVER_CLOCK_UNCERTAINTY_MS);
 }
 
 export type SettleOutcome =
@@ -65,13 +75,14 @@ export async function readSentReport(
   client: LuxSciClient,
   options: { chidPrefix: string; chids: ReadonlySet<string>; since: Date },
 ): Promise<{ found: Map<string, string>; readFrom: Date }> {
-  const before = await client.serverTime();
+  // Only when LuxSci's replies carry no Date header: the host's clock, as the read began.
+  const startedMs = Date.now() - SERVER_CLOCK_UNCERTAINTY_MS;
   const { found, readFrom } = await findAlreadySent(client, {
     chidPrefix: options.chidPrefix,
     chids: options.chids,
     afterDate: new Date(options.since.getTime() - WINDOW_SLACK_MS),
   });
-  return { found, readFrom: readFrom ?? before };
+  return { found, readFrom: readFrom ?? new Date(startedMs) };
 }
 
 /** Whether one unsettled call is settled: everything found, or its deadline passed. */
