@@ -1,7 +1,6 @@
 import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encryptSecret } from "@luxrelay/db";
 import {
   createExportJobs,
   createSyncRuntime,
@@ -22,6 +21,7 @@ import { makeContacts, writeCsv } from "./helpers/audience.ts";
 import {
   ACCOUNT,
   createOfferFixture,
+  exportModeChannel,
   type Stack,
   startStack,
   waitForExecution,
@@ -153,12 +153,7 @@ describe("inbound sync", () => {
 
   it("export mode: three channels at once stay under max_jobs, files are imported and deleted", async () => {
     const sftp = {
-      syncMode: "export" as const,
-      sftpHost: sshd.host,
-      sftpPort: sshd.port,
-      sftpUser: sshd.username,
-      sftpPasswordEnc: encryptSecret(sshd.password, stack.config.secretKey),
-      sftpDirectory: ".",
+      ...exportModeChannel(stack, sshd),
       // The wait for a free LuxSci slot is 0.3 s here (60 s in production): allow many.
       asyncReportRetries: 100,
     };
@@ -225,11 +220,7 @@ describe("inbound sync", () => {
         variants: [{ key: "a", subject: "s", html: "<p>x</p>", text: "x" }],
         channel: {
           apiUrl: busy.url,
-          syncMode: "export",
-          sftpHost: sshd.host,
-          sftpPort: sshd.port,
-          sftpUser: sshd.username,
-          sftpPasswordEnc: encryptSecret(sshd.password, stack.config.secretKey),
+          ...exportModeChannel(stack, sshd),
           asyncReportRetries: 2,
         },
       });

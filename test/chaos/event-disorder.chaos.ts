@@ -1,14 +1,19 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encryptSecret } from "@luxrelay/db";
 import { JOB_NAMES, jobId, QUEUE_NAMES } from "@luxrelay/jobs";
 import { createExecution } from "@luxrelay/outbound";
 import { startSshd, type TestSshd } from "@luxrelay/testkit";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeContacts, writeCsv } from "../helpers/audience.ts";
-import { createOfferFixture, type Stack, startStack, waitForExecution } from "../helpers/stack.ts";
+import {
+  createOfferFixture,
+  exportModeChannel,
+  type Stack,
+  startStack,
+  waitForExecution,
+} from "../helpers/stack.ts";
 import {
   compareEventRows,
   type EventRowComparison,
@@ -321,17 +326,7 @@ describe("chaos: events out of order and in the future", () => {
   }, 600_000);
 
   it("export mode: every row once, no watermark past LuxSci's time less the lag", async () => {
-    const channelId = await sendExecution(
-      {
-        syncMode: "export",
-        sftpHost: sshd.host,
-        sftpPort: sshd.port,
-        sftpUser: sshd.username,
-        sftpPasswordEnc: encryptSecret(sshd.password, stack.config.secretKey),
-        sftpDirectory: ".",
-      },
-      2_000_000,
-    );
+    const channelId = await sendExecution(exportModeChannel(stack, sshd), 2_000_000);
     await walkTheClock(channelId, "export", syncByExport);
   }, 600_000);
 });

@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encryptSecret } from "@luxrelay/db";
 import { JOB_NAMES, jobId, QUEUE_NAMES } from "@luxrelay/jobs";
 import { LuxSciClient, type ReportKind } from "@luxrelay/luxsci";
 import { createExecution } from "@luxrelay/outbound";
@@ -13,6 +12,7 @@ import { controlSshd, type SshdControl } from "../helpers/sshd-control.ts";
 import {
   ACCOUNT,
   createOfferFixture,
+  exportModeChannel,
   type Stack,
   startStack,
   waitForExecution,
@@ -99,12 +99,7 @@ async function prepare(start: number): Promise<Scenario> {
       ],
       channel: {
         syncEnabled: false,
-        syncMode: "export",
-        sftpHost: sshd.host,
-        sftpPort: sshd.port,
-        sftpUser: sshd.username,
-        sftpPasswordEnc: encryptSecret(sshd.password, stack.config.secretKey),
-        sftpDirectory: ".",
+        ...exportModeChannel(stack, sshd),
       },
     });
     const execution = await createExecution(stack.deps, {

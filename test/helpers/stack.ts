@@ -13,6 +13,7 @@ import {
   createTestQueues,
   type TestDatabase,
   type TestQueues,
+  type TestSshd,
 } from "@luxrelay/testkit";
 
 // An outbound stack for one test file: its own database and queue prefix, a simulator over
@@ -183,4 +184,16 @@ export async function waitForBatches(
     if (count >= atLeast || Date.now() > deadline) return count;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** A channel's settings for export mode, its reports delivered to `sshd` (a test's own). */
+export function exportModeChannel(stack: Stack, sshd: TestSshd) {
+  return {
+    syncMode: "export" as const,
+    sftpHost: sshd.host,
+    sftpPort: sshd.port,
+    sftpUser: sshd.username,
+    sftpPasswordEnc: encryptSecret(sshd.password, stack.config.secretKey),
+    sftpDirectory: ".",
+  };
 }
