@@ -65,7 +65,6 @@ export {
   advanceWatermark,
   planReportRead,
   type ReportRead,
-  readWatermark,
   type WatermarkMove,
   watermarkLimit,
 } from "./sync/watermark.ts";

@@ -24,6 +24,7 @@ export { uniqueQueuePrefix } from "./prefix.ts";
 export {
   createFlowProducer,
   createQueue,
+  isJobLive,
   obliterateQueues,
   type QueueContext,
 } from "./queue-factory.ts";

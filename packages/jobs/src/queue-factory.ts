@@ -31,3 +31,18 @@ export async function obliterateQueues(
     }
   }
 }
+
+/** BullMQ states of a job that will still run (or is running): not missing, completed or failed. */
+const LIVE_STATES: ReadonlySet<string> = new Set([
+  "waiting",
+  "waiting-children",
+  "delayed",
+  "active",
+  "prioritized",
+  "paused",
+]);
+
+/** Whether the queue holds a job of this id that will still run. */
+export async function isJobLive(queue: Queue, jobId: string): Promise<boolean> {
+  return LIVE_STATES.has(await queue.getJobState(jobId));
+}

@@ -1,4 +1,4 @@
-import { JOB_NAMES, jobId, type TExportStepPayload } from "@luxrelay/jobs";
+import { isJobLive, JOB_NAMES, jobId, type TExportStepPayload } from "@luxrelay/jobs";
 import type { SyncDeps } from "../context.ts";
 import { REPORT_KINDS } from "./channel.ts";
 import { createExportJobs } from "./export-sync.ts";
@@ -16,9 +16,6 @@ import { createExportJobs } from "./export-sync.ts";
 
 /** An export not imported or failed this long after its request is given up. */
 export const EXPORT_GIVE_UP_MS = 24 * 3_600_000;
-
-/** BullMQ states in which an export's step job will still run. */
-const STEP_PENDING = new Set(["active", "waiting", "delayed", "prioritized", "waiting-children"]);
 
 export type ExportSetStart =
   | { started: true; exportJobIds: number[] }
@@ -48,11 +45,6 @@ export async function queueExportStep(
     removeOnComplete: { age: 7 * 86_400, count: 1_000 },
     removeOnFail: { age: 7 * 86_400, count: 1_000 },
   });
-}
-
-async function stepJobPending(deps: SyncDeps, exportJobId: number): Promise<boolean> {
-  const job = await deps.queues.exports.getJob(jobId("export", exportJobId));
-  return job !== undefined && STEP_PENDING.has(await job.getState());
 }
 
 /**
@@ -86,7 +78,7 @@ export async function startExportSet(deps: SyncDeps, channelId: string): Promise
   }
   const requeuedExportJobIds: number[] = [];
   for (const { id } of pending) {
-    if (await stepJobPending(deps, id)) continue;
+    if (await isJobLive(deps.queues.exports, jobId("export", id))) continue;
     await queueExportStep(deps, id, { replace: true });
     requeuedExportJobIds.push(id);
   }

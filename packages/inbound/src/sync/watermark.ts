@@ -14,18 +14,6 @@ const FIRST_SYNC_LOOKBACK_MS = 30 * 86_400_000;
 /** The widest offset of any timezone from UTC. */
 const MAX_ZONE_OFFSET_MS = 14 * 3_600_000;
 
-export async function readWatermark(
-  deps: SyncDeps,
-  channelId: string,
-  kind: ReportKind,
-): Promise<Date> {
-  const { rows } = await deps.pool.query<{ after_date: Date }>(
-    "SELECT after_date FROM sync_watermark WHERE channel_id = $1 AND report_type = $2",
-    [channelId, kind],
-  );
-  return rows[0]?.after_date ?? new Date(Date.now() - FIRST_SYNC_LOOKBACK_MS);
-}
-
 export interface ReportRead {
   /** The after_date to ask LuxSci for. */
   afterDate: Date;

@@ -1,3 +1,4 @@
+import { isJobLive } from "@luxrelay/jobs";
 import type { Job, Queue } from "bullmq";
 import type { OutboundDeps } from "../context.ts";
 import {
@@ -25,16 +26,6 @@ export interface ReconcileReport {
   /** Execution ids that had something re-added. */
   repaired: number[];
 }
-
-/** A job that will still run (or is running): anything but missing, completed or failed. */
-const LIVE_STATES = new Set([
-  "waiting",
-  "waiting-children",
-  "delayed",
-  "active",
-  "prioritized",
-  "paused",
-]);
 
 interface OpenExecution {
   id: number;
@@ -85,7 +76,7 @@ async function reconcilePlan(
   report: ReconcileReport,
 ): Promise<void> {
   const id = planJobId(execution.id, execution.round);
-  if (await isLive(deps.queues.plan, id)) return;
+  if (await isJobLive(deps.queues.plan, id)) return;
   // Re-read: the plan may have moved the execution on since the list was read.
   if (!(await stillIn(deps, execution, ["scheduled", "planning"]))) return;
   await removeEnded(deps.queues.plan, id);
@@ -109,7 +100,7 @@ async function reconcileSendFlow(
   );
   const batchIds = unended.rows.map((row) => row.id);
   const finalizeId = finalizeJobId(executionId, round);
-  const finalizeLive = await isLive(deps.queues.finalize, finalizeId);
+  const finalizeLive = await isJobLive(deps.queues.finalize, finalizeId);
   const missing = await missingJobs(
     deps.queues.send,
     batchIds.map((batchId) => sendJobId(batchId, round)),
@@ -142,10 +133,6 @@ async function stillIn(
   );
   const row = now.rows[0];
   return row !== undefined && row.round === execution.round && statuses.includes(row.status);
-}
-
-async function isLive(queue: Queue, jobId: string): Promise<boolean> {
-  return LIVE_STATES.has(await queue.getJobState(jobId));
 }
 
 /** Job states asked at once: an execution of a million recipients has 1000 batches. */
