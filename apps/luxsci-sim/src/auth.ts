@@ -56,9 +56,13 @@ export class AuthService {
 
   /** POST /auth: API scope (user/pass null) or user scope. Returns the account or throws. */
   authenticate(body: AuthRequest): ResolvedAccount {
-    const { token, date, signature, user, pass } = body;
+    const { token, signature, user, pass } = body;
+    // LuxSci's public PHP client sends `date` as PHP's time(), a JSON number; the contract's
+    // samples send a string. Either is signed over its decimal text.
+    const date =
+      typeof body.date === "number" && Number.isFinite(body.date) ? String(body.date) : body.date;
     if (typeof token !== "string" || typeof date !== "string" || typeof signature !== "string") {
-      throw new AuthError("token, date and signature are required strings");
+      throw new AuthError("token and signature are required strings, date a string or a number");
     }
     const account = this.byToken.get(token);
     if (!account) throw new AuthError("unknown API token");

@@ -78,6 +78,8 @@ export class ExportJobs {
   private nextId = FIRST_JOB_ID;
   private timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  /** Set: every new job gets this file name (exportFilename option); null: seed 000's names. */
+  filenameOverride: string | null = null;
 
   constructor(
     private readonly clock: SimClock,
@@ -119,8 +121,11 @@ export class ExportJobs {
       kind,
       status: "submitted",
       statusDetail: null,
-      // Seed 000's file names: "<epoch>-<4 digits>-<digits>.csv".
-      filename: `${Math.floor(now / 1000)}-1485-${hash32(jobId, this.seed) % 10_000_000}.csv`,
+      // Seed 000's file names: "<epoch>-<4 digits>-<digits>.csv". An override is used as it is,
+      // folders and `..` included: the upload goes where a LuxSci that named it so would put it.
+      filename:
+        this.filenameOverride ??
+        `${Math.floor(now / 1000)}-1485-${hash32(jobId, this.seed) % 10_000_000}.csv`,
       createdMs: now,
       updatedMs: now,
       completedMs: null,

@@ -47,8 +47,8 @@ export interface Simulator {
   port: number;
   close(): Promise<void>;
   /**
-   * Empties ledger, templates, jobs and faults; the clock offset returns to 0 and the report
-   * settings to the start options.
+   * Empties ledger, templates, jobs and faults; the clock offset returns to 0, the report
+   * settings and the export file name to the start options.
    */
   reset(): void;
   setFault(route: string, fault: FaultSettings): void;
@@ -69,6 +69,11 @@ export interface Simulator {
   setReportDisorder(disorder: ReportDisorder): ReportSettings;
   /** The report settings in force (lag and disorder). */
   reportSettings(): ReportSettings;
+  /**
+   * The file name of exports requested from now on, used as given (`../../x.csv`: a hostile
+   * LuxSci); null: seed 000's names again. reset() restores the start option.
+   */
+  setExportFilename(filename: string | null): void;
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -108,5 +113,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setReportDisorder: ({ futureEventRate, futureEventMs, shuffleReports }) =>
       setReportSettings(state, { futureEventRate, futureEventMs, shuffleReports }),
     reportSettings: () => ({ ...state.report }),
+    setExportFilename: (filename) => {
+      state.jobs.filenameOverride = filename;
+    },
   };
 }

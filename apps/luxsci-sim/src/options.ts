@@ -70,6 +70,12 @@ export interface SimulatorOptions {
   shuffleReports?: boolean;
   /** Fault rules in place from the start (CLI flags). */
   faults?: FaultRule[];
+  /**
+   * The file name every export reply (and /jobs) gives, and the upload is written under, in
+   * place of seed 000's `<epoch>-1485-<n>.csv`: a hostile LuxSci (`../../x.csv`) for tests.
+   * Default null (seed 000's names).
+   */
+  exportFilename?: string | null;
   /** Largest request body accepted. Default 64 MiB. */
   bodyLimitBytes?: number;
   logger?: Logger;
@@ -91,6 +97,7 @@ export interface ResolvedOptions {
   keepMergedMessages: number;
   report: ReportSettings;
   faults: FaultRule[];
+  exportFilename: string | null;
   bodyLimitBytes: number;
   logger: Logger | undefined;
 }
@@ -162,6 +169,7 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
       }),
     },
     faults: options.faults ?? [],
+    exportFilename: options.exportFilename ?? null,
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024 * 1024,
     logger: options.logger,
   };

@@ -38,6 +38,7 @@ export class SimState {
     this.faults = new Faults(options.seed);
     for (const rule of options.faults) this.faults.set(rule);
     this.jobs = new ExportJobs(this.clock, options.maxJobs, options.exportStepMs, options.seed);
+    this.jobs.filenameOverride = options.exportFilename;
     this.report = { ...options.report };
   }
 
@@ -52,9 +53,13 @@ export class SimState {
     };
   }
 
-  /** Back to an empty simulator: ledger, templates, jobs, faults, clock offset, report settings. */
+  /**
+   * Back to an empty simulator: ledger, templates, jobs, faults, clock offset, report settings
+   * and export file name as at the start.
+   */
   reset(): void {
     this.report = { ...this.options.report };
+    this.jobs.filenameOverride = this.options.exportFilename;
     this.ledger.clear();
     this.templates.clear();
     this.jobs.clear();

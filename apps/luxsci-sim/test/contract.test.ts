@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPORT_HEADERS, type Simulator, startSimulator } from "../src/index.ts";
 import { ALICE, admin, message, TestClient } from "./helpers.ts";
@@ -119,6 +120,72 @@ describe("auth", () => {
   it("accepts API and user scope with the right secret", async () => {
     expect((await new TestClient(sim.url).login()).status).toBe(200);
     expect((await new TestClient(sim.url).login(true)).status).toBe(200);
+  });
+
+  it("takes date as a JSON number (LuxSci's PHP client sends time()), signed over its decimal text", async () => {
+    const date = Math.floor(Date.now() / 1000);
+    const sign = (secret: string, text: string) =>
+      createHmac("sha256", secret).update(text).digest("hex");
+    const post = (body: unknown) =>
+      fetch(`${sim.url}/auth`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const apiScope = {
+      user: null,
+      pass: null,
+      token: ALICE.token,
+      secret: null,
+      debug: null,
+      date,
+      signature: sign(ALICE.secret, `${ALICE.token}\n${date}\n`),
+    };
+    const accepted = await post(apiScope);
+    expect(accepted.status).toBe(200);
+    expect(await accepted.json()).toMatchObject({ success: 1, auth: expect.any(String) });
+    const userScope = await post({
+      ...apiScope,
+      user: ALICE.user,
+      pass: ALICE.pass,
+      signature: sign(ALICE.secret, `${ALICE.token}\n${date}\n${ALICE.user}\n${ALICE.pass}\n`),
+    });
+    expect(userScope.status).toBe(200);
+    // Still signed for real: a wrong secret, or a signature over another date, is refused.
+    for (const signature of [
+      sign("not-the-secret", `${ALICE.token}\n${date}\n`),
+      sign(ALICE.secret, `${ALICE.token}\n${date + 1}\n`),
+    ]) {
+      const refused = await post({ ...apiScope, signature });
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toMatchObject({ success: 0, error: "signature does not match" });
+    }
+    const stale = date - 3_600;
+    const old = await post({
+      ...apiScope,
+      date: stale,
+      signature: sign(ALICE.secret, `${ALICE.token}\n${stale}\n`),
+    });
+    expect(old.status).toBe(401);
+  });
+
+  it("error replies carry the message as error and as error_message", async () => {
+    const wrong = await new TestClient(sim.url, ALICE, "not-the-secret").login();
+    const client = new TestClient(sim.url);
+    const replies = [
+      wrong,
+      await client.call("GET", "/user/bob/profile"),
+      await client.call("GET", "/user/alice/nowhere"),
+      await client.call("POST", "/user/alice/email/send", { messages: [] }),
+    ];
+    expect(replies.map((reply) => reply.status)).toEqual([401, 403, 404, 400]);
+    for (const reply of replies) {
+      expect(reply.json).toEqual({
+        success: 0,
+        error: expect.any(String),
+        error_message: reply.json.error,
+      });
+    }
   });
 
   it("refuses a wrong secret at /auth and in the cookie", async () => {

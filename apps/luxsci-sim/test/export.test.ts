@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { startSshd, type TestSshd } from "@luxrelay/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPORT_HEADERS, type Simulator, startSimulator } from "../src/index.ts";
-import { ALICE, TestClient } from "./helpers.ts";
+import { ALICE, admin, TestClient } from "./helpers.ts";
 
 // Async export to a real sshd (seed 000 inbound steps 2-3): max_jobs, the job's statuses,
 // the CSV on the SFTP server, and a failed login as a clear status_detail.
@@ -28,9 +28,9 @@ afterAll(async () => {
   await sshd?.stop();
 });
 
-const exportPath = (kind: string, password: string) =>
+const exportPath = (kind: string, password: string, folder = "") =>
   `/user/alice/report/email/smtp/${kind}?tracked_headers=true&first_row=0&header1=chid&header1_operator=like&header1_value=_chE_` +
-  `&destination=sftp&destination_directory=${encodeURIComponent(sshd.root)}` +
+  `&destination=sftp&destination_directory=${encodeURIComponent(join(sshd.root, folder))}` +
   `&destination_hostname=${sshd.host}&destination_port=${sshd.port}` +
   `&destination_username=${sshd.username}&destination_password=${encodeURIComponent(password)}`;
 
@@ -58,6 +58,7 @@ describe("export", () => {
     expect(third.json).toEqual({
       success: 0,
       error: "max jobs (2) already running",
+      error_message: "max jobs (2) already running",
       data: { current_jobs: 2, max_jobs: 2 },
     });
 
@@ -102,5 +103,22 @@ describe("export", () => {
     const late = await client.call("GET", exportPath("sent", sshd.password));
     const all = await waitForJob(late.json.data.job_id);
     expect(all).toMatchObject({ status: "complete", expected_rows: 10, completed_rows: 10 });
+  });
+
+  it("exportFilename: a hostile LuxSci names the file as told and writes it there", async () => {
+    sim.reset();
+    sim.seedLedger({ count: 3, chidPrefix: "5_5_chE_" });
+    const set = await admin(sim.origin, "POST", "/export-filename", { filename: "../x.csv" });
+    expect(set.json).toEqual({ filename: "../x.csv" });
+    expect((await admin(sim.origin, "POST", "/export-filename", { filename: 7 })).status).toBe(400);
+    const created = await client.call("GET", exportPath("sent", sshd.password, "inner"));
+    expect(created.json.data.filename).toBe("../x.csv");
+    const done = await waitForJob(created.json.data.job_id);
+    expect(done).toMatchObject({ status: "complete", filename: "../x.csv", completed_rows: 3 });
+    // `inner/../x.csv`: outside the destination folder, where such a LuxSci would write it.
+    const csv = await readFile(join(sshd.root, "x.csv"), "utf8");
+    expect(csv.trimEnd().split("\r\n")).toHaveLength(4);
+    sim.reset();
+    expect((await admin(sim.origin, "GET", "/export-filename")).json).toEqual({ filename: null });
   });
 });

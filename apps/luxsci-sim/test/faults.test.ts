@@ -95,7 +95,11 @@ describe("faults", () => {
     await admin(sim.origin, "POST", "/faults", { route: "*/profile", rate401: 1 });
     const reply = await profile();
     expect(reply.status).toBe(401);
-    expect(reply.json).toEqual({ success: 0, error: expect.stringContaining("401") });
+    expect(reply.json).toEqual({
+      success: 0,
+      error: expect.stringContaining("401"),
+      error_message: reply.json.error,
+    });
     expect(reply.headers["retry-after"]).toBeUndefined();
   });
 

@@ -1,14 +1,21 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { encryptSecret } from "@luxrelay/db";
+import { dirname, join } from "node:path";
 import { jobId } from "@luxrelay/jobs";
 import { REPORT_HEADERS, type Simulator, startSimulator } from "@luxrelay/luxsci-sim";
 import { startSshd, type TestSshd } from "@luxrelay/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SyncDeps } from "../src/context.ts";
-import { reportsDir, stepExportJob } from "../src/sync/export-sync.ts";
+import { createExportJobs, reportsDir, stepExportJob } from "../src/sync/export-sync.ts";
 import { runChannelSync } from "../src/sync/run-sync.ts";
 import {
   ACCOUNT,
@@ -56,14 +63,15 @@ afterAll(async () => {
   await fx?.close();
 });
 
-function sftpChannel(options: { port?: number; directory?: string } = {}) {
+function sftpChannel(options: { port?: number; directory?: string; hostKey?: string } = {}) {
   return {
     syncMode: "export" as const,
     sftpHost: sshd.host,
     sftpPort: options.port ?? sshd.port,
     sftpUser: sshd.username,
-    sftpPasswordEnc: encryptSecret(sshd.password, fx.config.secretKey),
+    sftpPassword: sshd.password,
     sftpDirectory: options.directory ?? ".",
+    sftpHostKey: options.hostKey ?? sshd.hostKey,
     asyncReportRetries: 100,
   };
 }
@@ -354,5 +362,107 @@ describe("report files on the SFTP server", () => {
     expect(
       await fx.deps.prisma.syncWatermark.count({ where: { channelId: channel.channelId } }),
     ).toBe(0);
+  });
+});
+
+describe("a file name from LuxSci that leads outside our folders", () => {
+  // The SFTP folder is four deep, so that `../../../../victim.csv` leads back to the SFTP user's
+  // home on the server (never past it), and the local path `<reports>/<channel>/<id>-<name>` to
+  // the state folder, outside the reports folder: where a download would be written, imported
+  // and deleted, and the remote file deleted, if the name were ever used as a path.
+  const HOSTILE = "../../../../victim.csv";
+  const FOLDER = "d1/d2/d3/d4";
+
+  async function waitForFile(path: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(path)) {
+      if (Date.now() > deadline) throw new Error(`${path} never appeared`);
+      await sleep(20);
+    }
+  }
+
+  it("the export reply's ../ name fails the export with the reason; nothing is written, imported or deleted", async () => {
+    const channel = await createChannel(fx, sim.url, sftpChannel({ directory: FOLDER }));
+    const outside = join(dirname(reportsDir(fx.deps)), "victim.csv");
+    writeFileSync(outside, "not a report\n");
+    sim.seedLedger({ user: ACCOUNT.user, count: 5, chidPrefix: channel.chid("v") });
+    sim.settleEvents();
+    sim.setExportFilename(HOSTILE);
+    try {
+      const [id] = (await createExportJobs(fx.deps, channel.channelId, ["sent"])) as [number];
+      expect(await stepUntilDone(fx.deps, id)).toBe("failed");
+      // The file outside the reports folder was neither read as a report nor deleted.
+      expect(existsSync(outside)).toBe(true);
+      expect(readFileSync(outside, "utf8")).toBe("not a report\n");
+      const job = await fx.deps.prisma.exportJob.findUniqueOrThrow({ where: { id } });
+      expect(job.error).toMatch(/filename is not a plain file name: \.\.\/\.\.\//);
+      expect(job.filename).toBeNull();
+      // The simulator, as such a LuxSci would, still uploads its file where the name leads
+      // (outside the channel's SFTP folder): it stays there, untouched by further steps.
+      const remote = join(sshd.root, "victim.csv");
+      await waitForFile(remote);
+      expect(await stepExportJob(fx.deps, id)).toEqual({ done: true, state: "failed" });
+      expect(existsSync(remote)).toBe(true);
+      expect(await sentStored(channel.channelId)).toBe(0);
+      expect(
+        await fx.deps.prisma.syncWatermark.count({ where: { channelId: channel.channelId } }),
+      ).toBe(0);
+    } finally {
+      sim.setExportFilename(null);
+    }
+  });
+
+  it("an export row stored with such a name is failed, not downloaded", async () => {
+    const channel = await createChannel(fx, sim.url, sftpChannel({ directory: FOLDER }));
+    const outside = join(dirname(reportsDir(fx.deps)), "stored.csv");
+    writeFileSync(outside, "not a report\n");
+    const job = await completedExport(channel, {
+      name: "../../../../stored.csv",
+      directory: FOLDER,
+      content: sentCsv(channel, "w", 3),
+      completedRows: 3,
+    });
+    expect(await stepUntilDone(fx.deps, job.id)).toBe("failed");
+    expect(existsSync(join(sshd.root, "stored.csv"))).toBe(true);
+    expect(existsSync(outside)).toBe(true);
+    expect(readFileSync(outside, "utf8")).toBe("not a report\n");
+    const after = await fx.deps.prisma.exportJob.findUniqueOrThrow({ where: { id: job.id } });
+    expect(after.error).toMatch(/not a plain file name: not downloaded/);
+    expect(await sentStored(channel.channelId)).toBe(0);
+  });
+});
+
+describe("the SFTP server's host key", () => {
+  const otherKey = `SHA256:${randomBytes(32).toString("base64").replace(/=+$/, "")}`;
+
+  it("a server showing another key than the pinned one is refused before logging in", async () => {
+    const channel = await createChannel(fx, sim.url, sftpChannel({ hostKey: otherKey }));
+    const job = await completedExport(channel, {
+      name: "pinned.csv",
+      content: sentCsv(channel, "k", 3),
+      completedRows: 3,
+    });
+    expect(await stepUntilDone(fx.deps, job.id)).toBe("failed");
+    const after = await fx.deps.prisma.exportJob.findUniqueOrThrow({ where: { id: job.id } });
+    expect(after.error).toContain(channel.channelId);
+    expect(after.error).toContain(`presented host key ${sshd.hostKey}, not the pinned ${otherKey}`);
+    expect(after.error).not.toContain(sshd.password);
+    // Nothing downloaded, nothing deleted on the server.
+    expect(existsSync(localPath(job))).toBe(false);
+    expect(existsSync(join(sshd.root, "pinned.csv"))).toBe(true);
+    expect(await sentStored(channel.channelId)).toBe(0);
+  });
+
+  it("a channel with no pinned key is not synced by export", async () => {
+    const channel = await createChannel(fx, sim.url, { ...sftpChannel(), sftpHostKey: null });
+    const job = await completedExport(channel, {
+      name: "unpinned.csv",
+      content: sentCsv(channel, "u", 3),
+      completedRows: 3,
+    });
+    expect(await stepUntilDone(fx.deps, job.id)).toBe("failed");
+    const after = await fx.deps.prisma.exportJob.findUniqueOrThrow({ where: { id: job.id } });
+    expect(after.error).toMatch(/has no pinned SFTP host key/);
+    expect(existsSync(join(sshd.root, "unpinned.csv"))).toBe(true);
   });
 });

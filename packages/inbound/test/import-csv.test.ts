@@ -167,6 +167,56 @@ describe("readReportCsv", () => {
     ).toBe(true);
     expect(rows[19_999]?.line).toBe(20_001);
   });
+
+  it("an unbalanced quote costs its own line: reading goes on at the next, to the end of the file", async () => {
+    const path = join(dir, "unbalanced.csv");
+    const lines = [REPORT_HEADERS.clicks.join(",")];
+    for (let n = 0; n < 20_000; n++) {
+      // Line 12: a quote opened and never closed (a subject LuxSci did not quote), early in a
+      // file of several read chunks. Line 15_002: a quoted field that spans two lines.
+      if (n === 10) lines.push(clickLine(n).replace('"Zürich, summer"', '"Zürich, summer'));
+      else if (n === 15_000) lines.push(clickLine(n, { subject: "two\r\nlines" }));
+      else lines.push(clickLine(n % 60));
+    }
+    writeFileSync(path, `${lines.join("\r\n")}\r\n`);
+    const rows = await collect(path);
+    expect(rows).toHaveLength(20_000);
+    const defects = rows.filter((r) => r.defect !== undefined);
+    expect(defects).toEqual([
+      {
+        line: 12,
+        row: {},
+        defect: { field: "(row)", message: expect.stringMatching(/^unbalanced quote/) },
+      },
+    ]);
+    expect(rows[11]).toMatchObject({
+      line: 13,
+      row: { user_agent: 'Mozilla/5.0 (X11; "quoted")' },
+    });
+    expect(rows[15_000]).toMatchObject({ line: 15_002, row: { subject: "two\r\nlines" } });
+    expect(rows[19_999]?.line).toBe(20_002);
+  });
+
+  it("a stray quote inside a value, or one at the end of the file, is its line's problem only", async () => {
+    const path = join(dir, "stray.csv");
+    writeFileSync(
+      path,
+      'to,subject,sendmail_id\r\na@x.com,6" nails,SM1\r\nb@x.com,ok,SM2\r\nc@x.com,"end,SM3',
+    );
+    expect(await collect(path)).toEqual([
+      {
+        line: 2,
+        row: {},
+        defect: { field: "(row)", message: expect.stringMatching(/^unbalanced quote/) },
+      },
+      { line: 3, row: { to: "b@x.com", subject: "ok", sendmail_id: "SM2" } },
+      {
+        line: 4,
+        row: {},
+        defect: { field: "(row)", message: expect.stringMatching(/^unbalanced quote/) },
+      },
+    ]);
+  });
 });
 
 describe("importReportRows from an export file", () => {
@@ -221,7 +271,7 @@ describe("importReportRows from an export file", () => {
       { source: `file ${name}`, line: 8, field: "sendmail_id", message: "missing" },
     ]);
     const { rows } = await pool.query(
-      "SELECT sendmail_id, contact_id, url, user_agent FROM email_event ORDER BY sendmail_id",
+      "SELECT sendmail_id, contact_id, url, user_agent FROM email_event WHERE sendmail_id LIKE 'SMC%' ORDER BY sendmail_id",
     );
     expect(rows).toEqual(
       [1, 3, 6, 8].map((n) => ({
@@ -231,5 +281,55 @@ describe("importReportRows from an export file", () => {
         user_agent: 'Mozilla/5.0 (X11; "quoted")',
       })),
     );
+  });
+
+  it("a line with an unbalanced quote among thousands: it is rejected with file and line, every other row imported once", async () => {
+    const name = "1689671757-1485-30000.csv";
+    const path = join(dir, name);
+    const ROWS = 6_000;
+    const BROKEN = 7; // 0-based row: file line 9
+    const lines = [REPORT_HEADERS.clicks.join(",")];
+    for (let n = 0; n < ROWS; n++) {
+      const line = clickLine(n, {
+        sendmail_id: `SMU${n}`,
+        click_date: `2024-05-02 ${String(Math.floor(n / 3600) % 24).padStart(2, "0")}:${String(Math.floor(n / 60) % 60).padStart(2, "0")}:${String(n % 60).padStart(2, "0")}`,
+        header1_value: `${executionId}_${offerId}_${CHANNEL}_u${n}`,
+      });
+      lines.push(n === BROKEN ? line.replace('"Zürich, summer"', '"Zürich, summer') : line);
+    }
+    writeFileSync(path, `${lines.join("\r\n")}\r\n`);
+    const deps = {
+      pool,
+      redis: queues.connection,
+      queuePrefix: queues.prefix,
+      logger: createLogger({ level: "silent" }),
+    };
+    const importFile = () =>
+      importReportRows(deps, {
+        channelId: CHANNEL,
+        kind: "clicks",
+        rows: readReportCsv(path, { columns: IMPORTED_COLUMNS }),
+        source: `file ${name}`,
+        expectedRows: ROWS,
+      });
+    const first = await importFile();
+    expect(first).toMatchObject({ offered: ROWS, inserted: ROWS - 1, rejected: 1, notOurs: 0 });
+    expect(first.problems).toEqual([
+      {
+        source: `file ${name}`,
+        line: BROKEN + 2,
+        field: "(row)",
+        message: expect.stringMatching(/^unbalanced quote/),
+      },
+    ]);
+    // Imported again (a retried step): nothing more.
+    expect(await importFile()).toMatchObject({ inserted: 0, rejected: 1 });
+    const { rows } = await pool.query<{ events: number; distinct: number; broken: number }>(
+      `SELECT count(*)::int AS events, count(DISTINCT sendmail_id)::int AS distinct,
+              count(*) FILTER (WHERE sendmail_id = $1)::int AS broken
+         FROM email_event WHERE sendmail_id LIKE 'SMU%'`,
+      [`SMU${BROKEN}`],
+    );
+    expect(rows[0]).toEqual({ events: ROWS - 1, distinct: ROWS - 1, broken: 0 });
   });
 });

@@ -3,7 +3,7 @@
 
 export { LuxSciClient, type LuxSciClientOptions } from "./client.ts";
 export { epochSeconds, formatLuxSciDate, parseLuxSciDate } from "./dates.ts";
-export { parseJobs } from "./endpoints/export.ts";
+export { isPlainFileName, parseJobs } from "./endpoints/export.ts";
 export { keyRows, parseReportPage, REPORT_PATHS } from "./endpoints/reports.ts";
 export type { SendOptions } from "./endpoints/send.ts";
 export { parseSuppressions } from "./endpoints/suppression.ts";

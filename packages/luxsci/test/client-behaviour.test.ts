@@ -125,6 +125,22 @@ describe("retries", () => {
     expect(error).toMatchObject({ status: 200, attempts: 1, luxsciMessage: "no such user" });
   });
 
+  it("keeps LuxSci's message from error_message when the reply has no error field", async () => {
+    // LuxSci's public PHP client and C#/VB samples read `error_message`.
+    server.script = failures(1, {
+      status: 400,
+      body: { success: 0, error_message: "bad after_date" },
+    });
+    const error = await caught(makeClient().getProfile());
+    expect(error).toBeInstanceOf(LuxSciRequestError);
+    expect(error).toMatchObject({ status: 400, luxsciMessage: "bad after_date" });
+    expect(error.message).toContain('"bad after_date"');
+    server.script = failures(2, { status: 401, body: { success: 0, error_message: "expired" } });
+    const refused = await caught(makeClient().getProfile());
+    expect(refused).toBeInstanceOf(LuxSciAuthError);
+    expect(refused).toMatchObject({ luxsciMessage: "expired" });
+  });
+
   it("honours Retry-After on 429", async () => {
     server.script = failures(1, {
       status: 429,
@@ -180,6 +196,39 @@ describe("retries", () => {
     );
     expect(error).toBeInstanceOf(LuxSciMaxJobsError);
     expect(error).toMatchObject({ currentJobs: 2, maxJobs: 2, status: 409, attempts: 1 });
+  });
+
+  it.each([
+    "../../../../etc/cron.d/x",
+    "/etc/passwd",
+    "..",
+    ".",
+    "a/b.csv",
+    "a\\b.csv",
+    "",
+    "x.csv\n",
+  ])("an export reply whose filename is not a plain name (%j) is refused", async (filename) => {
+    server.script = (request) =>
+      request.path.includes("/report/")
+        ? {
+            status: 200,
+            body: {
+              success: 1,
+              auth: "export-auth",
+              data: { current_jobs: 1, filename, max_jobs: 2, job_id: "310383" },
+            },
+          }
+        : undefined;
+    const error = await caught(
+      makeClient().requestExport(
+        "sent",
+        {},
+        { host: "h", user: "u", password: "pw-secret-9", directory: "/" },
+      ),
+    );
+    expect(error).toBeInstanceOf(LuxSciRequestError);
+    expect(error).toMatchObject({ status: 200, attempts: 1 });
+    expect(error.message).toMatch(/not a plain file name/);
   });
 
   it("logs each retry at warn with method, path, status, attempt and delayMs", async () => {

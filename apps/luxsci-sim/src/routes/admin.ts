@@ -135,6 +135,19 @@ export function registerAdminRoutes(app: FastifyInstance, state: SimState): void
     return updateReport({ futureEventRate, futureEventMs, shuffleReports }, reply);
   });
 
+  // The file name of exports requested from now on, as given (a hostile LuxSci); null: seed
+  // 000's names.
+  const exportFilenameView = () => ({ filename: state.jobs.filenameOverride });
+  app.get(`${ADMIN_PATH}/export-filename`, async () => exportFilenameView());
+  app.post(`${ADMIN_PATH}/export-filename`, async (request, reply) => {
+    const { filename } = jsonBody(request.body);
+    if (filename !== null && (typeof filename !== "string" || filename === "")) {
+      return reply.code(400).send({ error: "filename must be a non-empty string or null" });
+    }
+    state.jobs.filenameOverride = filename;
+    return exportFilenameView();
+  });
+
   // ?gc=1 collects garbage first when the process runs with --expose-gc (the memory bench).
   app.get(`${ADMIN_PATH}/stats`, async (request) => {
     const { gc } = request.query as { gc?: string };

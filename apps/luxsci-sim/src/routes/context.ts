@@ -6,7 +6,8 @@ import { RequestError } from "../validate.ts";
 
 // The shared shape of every user-scope call: check the cookie for real, check the path's
 // user, run the handler, answer `{success: 1, auth: <fresh>, data}` (contract: every reply
-// after auth carries a new auth) or `{success: 0, error}` with the contract's status.
+// after auth carries a new auth) or `{success: 0, error, error_message}` with the contract's
+// status.
 
 export interface CallContext {
   account: ResolvedAccount;
@@ -20,10 +21,13 @@ export interface CallContext {
 /** What a handler returns: `data`, or undefined for replies without data (DELETE). */
 export type Handler = (context: CallContext) => unknown;
 
+/**
+ * A failure reply. The message goes in `error` and again in `error_message`, the field LuxSci's
+ * public PHP client and its C#/VB samples read: a client written to either finds it.
+ */
 export function fail(reply: FastifyReply, status: number, error: string, data?: unknown) {
-  return reply
-    .code(status)
-    .send(data === undefined ? { success: 0, error } : { success: 0, error, data });
+  const body = { success: 0, error, error_message: error };
+  return reply.code(status).send(data === undefined ? body : { ...body, data });
 }
 
 function parseJson(body: unknown): unknown {

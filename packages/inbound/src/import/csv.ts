@@ -8,12 +8,24 @@ import type { SourcedRow } from "./types.ts";
 // lines. Read as bytes so that a record with invalid UTF-8 is caught (a text decoder would
 // turn it into U+FFFD silently) and reported with its line, while every other record goes on.
 // Records without quotes, nearly all of them, are split with one String#split.
+//
+// A quote that opens a field which never closes (a stray `"` in a value LuxSci did not quote)
+// would make the rest of the file one quoted field. So a record is only let span lines when it
+// closes within MAX_RECORD_LINES lines and MAX_RECORD_BYTES and then reads as one row (quoted
+// fields closed, the header's number of fields); otherwise its first line is rejected as
+// unbalanced and reading goes on at the next line: one bad line costs one row, and the scan
+// stays linear (each line is read at most twice).
 
 const LF = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
 const READ_CHUNK_BYTES = 1 << 20;
 const BOM = "\uFEFF";
+/** Lines a quoted field may span (a multi-line bounce text); further, its quote is unbalanced. */
+const MAX_RECORD_LINES = 100;
+/** Bytes a record spanning lines may hold before its opening quote is taken as unbalanced. */
+const MAX_RECORD_BYTES = 1 << 20;
+const UNBALANCED = `unbalanced quote: the line's quotes do not close into one row within ${MAX_RECORD_LINES} lines`;
 
 /** Thrown when a file can't be read as a report at all (no usable header). */
 export class ReportFileError extends Error {
@@ -28,28 +40,39 @@ interface CsvRecord {
   /** LFs inside quoted fields: the record spans that many more lines. */
   innerLines: number;
   quoted: boolean;
+  /** The first line of a quoted field that never closed into a row: rejected, not read. */
+  unbalanced: boolean;
 }
 
 /**
- * Finds records in one buffer. Positions only move forward, so the next quote is searched
- * once and remembered: a buffer without quotes costs one indexOf, not one per line.
+ * Finds records in one buffer. Positions move forward (back only to the line after an
+ * unbalanced quote), so the next quote is searched once and remembered: a buffer without
+ * quotes costs one indexOf, not one per line.
  */
 class RecordScanner {
   private nextQuote: number;
 
+  /**
+   * `final`: the buffer ends the file (its last record may lack a line break). `readsAsRow`
+   * says whether bytes [from, to) of a record spanning lines read as one row.
+   */
   constructor(
     private readonly buf: Buffer,
-    start = 0,
+    start: number,
+    private readonly final: boolean,
+    private readonly readsAsRow: (from: number, to: number) => boolean,
   ) {
     this.nextQuote = buf.indexOf(QUOTE, start);
   }
 
-  /** The record starting at `start`, or null when the buffer ends inside it. */
+  /** The record starting at `start`, or null when the buffer ends inside it (or is done). */
   find(start: number): CsvRecord | null {
     const buf = this.buf;
+    if (start >= buf.length) return null;
     let pos = start;
     let quotes = 0;
     let innerLines = 0;
+    let firstLf = -1;
     for (;;) {
       const lf = buf.indexOf(LF, pos);
       const stop = lf < 0 ? buf.length : lf;
@@ -57,11 +80,33 @@ class RecordScanner {
         quotes++;
         this.nextQuote = buf.indexOf(QUOTE, this.nextQuote + 1);
       }
-      if (lf < 0) return null;
-      if (quotes % 2 === 0) return { end: lf, next: lf + 1, innerLines, quoted: quotes > 0 };
+      if (quotes % 2 === 0 && (lf >= 0 || this.final)) {
+        if (innerLines > 0 && !this.readsAsRow(start, stop)) return this.unbalanced(firstLf);
+        const next = lf < 0 ? buf.length : lf + 1;
+        return { end: stop, next, innerLines, quoted: quotes > 0, unbalanced: false };
+      }
+      if (lf < 0) {
+        // The file ends inside a quoted field, or one already too long for more bytes to help.
+        if (this.final || (innerLines > 0 && buf.length - start > MAX_RECORD_BYTES)) {
+          return this.unbalanced(firstLf);
+        }
+        return null;
+      }
+      if (firstLf < 0) firstLf = lf;
       innerLines++;
+      if (innerLines > MAX_RECORD_LINES || lf + 1 - start > MAX_RECORD_BYTES) {
+        return this.unbalanced(firstLf);
+      }
       pos = lf + 1;
     }
+  }
+
+  /** The record's first line, alone and unbalanced; the scan resumes on the line after it. */
+  private unbalanced(firstLf: number): CsvRecord {
+    const end = firstLf < 0 ? this.buf.length : firstLf;
+    const next = firstLf < 0 ? this.buf.length : firstLf + 1;
+    this.nextQuote = this.buf.indexOf(QUOTE, next);
+    return { end, next, innerLines: 0, quoted: true, unbalanced: true };
   }
 }
 
@@ -90,12 +135,13 @@ function splitQuoted(text: string): string[] | string {
       if (text.charCodeAt(i) !== 44 /* , */) return `unexpected text after a quoted field`;
       i++;
     } else {
+      // Only a record spanning lines has a line break: it must be inside a quoted field (a
+      // quote in the middle of a value opens none).
       const comma = text.indexOf(",", i);
-      if (comma < 0) {
-        fields.push(text.slice(i));
-        return fields;
-      }
-      fields.push(text.slice(i, comma));
+      const field = comma < 0 ? text.slice(i) : text.slice(i, comma);
+      if (field.includes("\n")) return "a line break outside quotes";
+      fields.push(field);
+      if (comma < 0) return fields;
       i = comma + 1;
     }
   }
@@ -177,6 +223,24 @@ class RowBuilder {
     return { line, row };
   }
 
+  /**
+   * Whether a record spanning lines reads as one row: its quoted fields close, and it has the
+   * header's number of fields (any number while there is no header yet). Only the structure
+   * is read, so latin1 does for any encoding.
+   */
+  readsAsRow(bytes: Buffer): boolean {
+    const fields = splitQuoted(bytes.toString("latin1"));
+    return (
+      typeof fields !== "string" && (this.header === null || fields.length === this.header.length)
+    );
+  }
+
+  /** The row of a line whose quote never closed: rejected with its line. */
+  unbalanced(line: number): SourcedRow {
+    if (this.header === null) throw new ReportFileError(`${this.path}: header row: ${UNBALANCED}`);
+    return { line, row: {}, defect: { field: "(row)", message: UNBALANCED } };
+  }
+
   /** The row of one record's bytes, checked for UTF-8 first. */
   buildBytes(bytes: Buffer, quoted: boolean, line: number): SourcedRow | undefined {
     if (isUtf8(bytes)) return this.build(bytes.toString("utf8"), quoted, line);
@@ -206,28 +270,44 @@ export async function* readReportCsv(
   options: ReadReportCsvOptions = {},
 ): AsyncGenerator<SourcedRow> {
   const rows = new RowBuilder(path, options.columns ? new Set(options.columns) : null);
-  let pending: Buffer | null = null;
   let line = 1;
   const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   // Rows of the complete records of buf[start..]; returns where the incomplete rest begins.
-  function* recordsOf(buf: Buffer, start: number): Generator<SourcedRow, number> {
-    const scanner = new RecordScanner(buf, start);
+  function* recordsOf(buf: Buffer, start: number, final: boolean): Generator<SourcedRow, number> {
+    const withoutCr = (from: number, end: number) =>
+      end > from && buf[end - 1] === CR ? end - 1 : end;
+    const scanner = new RecordScanner(buf, start, final, (from, to) =>
+      rows.readsAsRow(buf.subarray(from, withoutCr(from, to))),
+    );
+    const rowOf = (record: CsvRecord, from: number, text: string | null, textStart: number) => {
+      if (record.unbalanced) return rows.unbalanced(line);
+      const end = withoutCr(from, record.end);
+      return text === null
+        ? rows.buildBytes(buf.subarray(from, end), record.quoted, line)
+        : rows.build(text.slice(from - textStart, end - textStart), record.quoted, line);
+    };
+    let from = start;
+    // The header first, so that records spanning lines are checked against its width.
+    while (rows.header === null) {
+      const record = scanner.find(from);
+      if (record === null) return from;
+      const row = rowOf(record, from, null, from);
+      if (row !== undefined) yield row;
+      line += 1 + record.innerLines;
+      from = record.next;
+    }
     const records: CsvRecord[] = [];
-    let next = start;
-    for (let record = scanner.find(start); record !== null; record = scanner.find(record.next)) {
+    let next = from;
+    for (let record = scanner.find(from); record !== null; record = scanner.find(record.next)) {
       records.push(record);
       next = record.next;
     }
     // Export files are nearly always ASCII: then the whole block is decoded once and records
     // are string slices at their byte offsets. Otherwise each record is checked and decoded.
-    const text = isAscii(buf.subarray(start, next)) ? buf.toString("latin1", start, next) : null;
-    let from = start;
+    const textStart = from;
+    const text = isAscii(buf.subarray(from, next)) ? buf.toString("latin1", from, next) : null;
     for (const record of records) {
-      const end = record.end > from && buf[record.end - 1] === CR ? record.end - 1 : record.end;
-      const row =
-        text === null
-          ? rows.buildBytes(buf.subarray(from, end), record.quoted, line)
-          : rows.build(text.slice(from - start, end - start), record.quoted, line);
+      const row = rowOf(record, from, text, textStart);
       if (row !== undefined) yield row;
       line += 1 + record.innerLines;
       from = record.next;
@@ -235,32 +315,14 @@ export async function* readReportCsv(
     return next;
   }
 
+  // A record cut by the end of a chunk is completed from the next one: it is a line, or a few
+  // (MAX_RECORD_LINES, MAX_RECORD_BYTES), so the copy costs about one chunk per chunk.
+  let pending: Buffer | null = null;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    let start = 0;
-    if (pending !== null) {
-      // Complete the record that straddles the chunks by joining only up to its end (one
-      // line, unless a quoted field spans more) rather than copying the whole chunk.
-      for (let lf = chunk.indexOf(LF); lf >= 0; lf = chunk.indexOf(LF, lf + 1)) {
-        const joined = Buffer.concat([pending, chunk.subarray(0, lf + 1)]);
-        if (new RecordScanner(joined).find(0) !== null) {
-          yield* recordsOf(joined, 0);
-          pending = null;
-          start = lf + 1;
-          break;
-        }
-      }
-      if (pending !== null) {
-        pending = Buffer.concat([pending, chunk]);
-        continue;
-      }
-    }
-    const next = yield* recordsOf(chunk, start);
-    pending = next < chunk.length ? chunk.subarray(next) : null;
+    const buf: Buffer = pending === null ? chunk : Buffer.concat([pending, chunk]);
+    const next = yield* recordsOf(buf, 0, false);
+    pending = next < buf.length ? buf.subarray(next) : null;
   }
-  // The last record may have no line break; an unbalanced quote leaves the rest here too.
-  if (pending !== null) {
-    const end = pending[pending.length - 1] === CR ? pending.length - 1 : pending.length;
-    const row = rows.buildBytes(pending.subarray(0, end), pending.includes(QUOTE), line);
-    if (row !== undefined) yield row;
-  }
+  // The last record may have no line break, or open a quoted field that never closes.
+  if (pending !== null) yield* recordsOf(pending, 0, true);
 }

@@ -1,7 +1,12 @@
 import { access, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { decryptSecret } from "@luxrelay/db";
-import { LuxSciMaxJobsError, type ReportKind } from "@luxrelay/luxsci";
+import { decryptChannelSecret } from "@luxrelay/db";
+import {
+  isPlainFileName,
+  LuxSciMaxJobsError,
+  LuxSciRequestError,
+  type ReportKind,
+} from "@luxrelay/luxsci";
 import { applyNewEvents, publishNewEvents } from "../apply/apply-events.ts";
 import type { SyncDeps } from "../context.ts";
 import { ReportFileError, readReportCsv } from "../import/csv.ts";
@@ -9,7 +14,12 @@ import { importReportRows, ReportIncompleteError } from "../import/import-rows.t
 import { IMPORTED_COLUMNS } from "../import/map-row.ts";
 import type { ImportResult } from "../import/types.ts";
 import { channelTimezone, chidFilter, loadChannel } from "./channel.ts";
-import { type DownloadedFile, downloadReportFile, SftpFileMissingError } from "./sftp.ts";
+import {
+  type DownloadedFile,
+  downloadReportFile,
+  SftpFileMissingError,
+  SftpHostKeyError,
+} from "./sftp.ts";
 import { sweepReportFiles } from "./sweep.ts";
 import { advanceWatermark, planReportRead, watermarkLimit } from "./watermark.ts";
 
@@ -18,9 +28,10 @@ import { advanceWatermark, planReportRead, watermarkLimit } from "./watermark.ts
 // is a delayed job, never a sleeping worker: the step returns "wait" and the worker puts the
 // job back. The export_job row holds the state, so any worker can take the next step. A step
 // that throws (LuxSci or the SFTP server unreachable, a download cut short) is retried from
-// the state it left; one that can never succeed (the file gone, a file cut short at LuxSci)
-// marks the export failed, and its rows are exported again by the next sync, from the same
-// watermark. A channel's next exports wait for these (export-set.ts).
+// the state it left; one that can never succeed (LuxSci refusing the request or naming the file
+// with a folder in it, the file gone, a file cut short at LuxSci) marks the export failed, and
+// its rows are exported again by the next sync, from the same watermark. A channel's next
+// exports wait for these (export-set.ts).
 
 export type ExportStep =
   | { done: true; state: string }
@@ -64,13 +75,40 @@ export async function stepExportJob(deps: SyncDeps, exportJobId: number): Promis
       "the channel has no SFTP destination (sftpHost, sftpUser, sftpPassword)",
     );
   }
+  const channelName = `channel ${channel.name} (${channel.id})`;
+  if (!channel.sftpHostKey) {
+    // Nothing is downloaded from a server whose key was never pinned (sftp.ts): refused before
+    // LuxSci is asked to write there.
+    return fail(
+      deps,
+      job.id,
+      `${channelName} has no pinned SFTP host key (sftpHostKey): run its connectivity test (luxrelay channel test) to learn it, or set it`,
+    );
+  }
   const location = {
     host: channel.sftpHost,
     port: channel.sftpPort,
     user: channel.sftpUser,
-    password: decryptSecret(channel.sftpPasswordEnc, deps.secretKey),
+    password: decryptChannelSecret("sftpPasswordEnc", channel.sftpPasswordEnc, channel.id, [
+      deps.secretKey,
+      ...(deps.previousSecretKeys ?? []),
+    ]),
     directory: channel.sftpDirectory ?? ".",
+    hostKey: channel.sftpHostKey,
   };
+
+  if (
+    (job.state === "complete" || job.state === "downloaded") &&
+    !isPlainFileName(job.filename ?? "")
+  ) {
+    // The reply's name is checked when it comes (requestExport); a row stored before that
+    // check still never turns into a path on the SFTP server or in the reports folder.
+    return fail(
+      deps,
+      job.id,
+      `LuxSci's file name ${JSON.stringify(job.filename)} is not a plain file name: not downloaded`,
+    );
+  }
 
   switch (job.state) {
     case "requested":
@@ -98,6 +136,12 @@ export async function stepExportJob(deps: SyncDeps, exportJobId: number): Promis
         );
         return { done: false, waitMs: deps.settings.exportPollMs, state: "running" };
       } catch (error) {
+        if (error instanceof LuxSciRequestError) {
+          // LuxSci refused the request, or its reply broke the contract (a file name with a
+          // folder in it, `../` reaching outside our folders): asking the same again can't
+          // help. Nothing was stored; the next sync exports these rows from the same watermark.
+          return fail(deps, job.id, error.message);
+        }
         if (!(error instanceof LuxSciMaxJobsError)) throw error;
         const attempts = job.slotAttempts + 1;
         if (attempts > channel.asyncReportRetries) {
@@ -144,6 +188,11 @@ export async function stepExportJob(deps: SyncDeps, exportJobId: number): Promis
         );
       } catch (error) {
         if (error instanceof SftpFileMissingError) return fail(deps, job.id, error.message);
+        // Another key at the channel's address: a server swapped or someone in between. An
+        // operator decides; the next sync exports these rows again once the key is settled.
+        if (error instanceof SftpHostKeyError) {
+          return fail(deps, job.id, `${channelName}: ${error.message}`);
+        }
         throw error;
       }
       if (downloaded.deleteError) {

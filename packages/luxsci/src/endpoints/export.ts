@@ -11,6 +11,17 @@ import { validatePaging } from "../validation.ts";
 import { buildReportQuery, REPORT_PATHS } from "./reports.ts";
 
 const DEFAULT_SFTP_PORT = 22;
+/** A file name with no folder in it: letters, digits, `_`, `.` and `-` (not `.` or `..`). */
+const PLAIN_FILE_NAME = /^[\w.-]+$/;
+
+/**
+ * Whether `name` is a plain file name, safe to join to a folder: the export's file name is
+ * LuxSci's word, and it becomes a path on our SFTP server (downloaded, then deleted) and in
+ * the local reports folder (written, imported, deleted). `../` in it would reach outside both.
+ */
+export function isPlainFileName(name: string): boolean {
+  return PLAIN_FILE_NAME.test(name) && name !== "." && name !== "..";
+}
 
 /**
  * Async export (seed 000 inbound step 2): the report query plus destination=sftp makes LuxSci
@@ -43,9 +54,16 @@ export async function requestExport(
       if (!data || (typeof data.job_id !== "string" && typeof data.job_id !== "number")) {
         throw new ShapeError("export reply without data.job_id");
       }
+      const filename = typeof data.filename === "string" ? data.filename : "";
+      if (!isPlainFileName(filename)) {
+        // Refused before anything is stored: no path is ever built from it.
+        throw new ShapeError(
+          `export reply's filename is not a plain file name: ${String(data.filename ?? "(none)")}`,
+        );
+      }
       return {
         jobId: String(data.job_id),
-        filename: String(data.filename ?? ""),
+        filename,
         currentJobs: Number(data.current_jobs ?? 0),
         maxJobs: Number(data.max_jobs ?? 0),
       };

@@ -155,7 +155,7 @@ export interface RawReply {
 export function classifyReply(reply: RawReply, maxRetryAfterMs?: number): Outcome {
   const { status } = reply;
   const envelope = parseEnvelope(reply.text);
-  const luxsciMessage = typeof envelope?.error === "string" ? envelope.error : undefined;
+  const luxsciMessage = failureMessage(envelope);
   const said = luxsciMessage === undefined ? {} : { luxsciMessage };
   if (status >= 200 && status < 300) {
     // A truncated or garbled 2xx body is a transport problem in disguise: retry it.
@@ -195,6 +195,18 @@ export function classifyReply(reply: RawReply, maxRetryAfterMs?: number): Outcom
     };
   }
   return { ok: false, failure: { kind: "request", summary: "request refused", status, ...said } };
+}
+
+/**
+ * LuxSci's message in a failure reply: `error`, else `error_message` (the field LuxSci's public
+ * PHP client and its C#/VB samples read), so a reply carrying only one of them keeps its text.
+ */
+function failureMessage(envelope: Envelope | undefined): string | undefined {
+  for (const field of ["error", "error_message"]) {
+    const value = envelope?.[field];
+    if (typeof value === "string" && value !== "") return value;
+  }
+  return undefined;
 }
 
 function parseEnvelope(text: string): Envelope | undefined {

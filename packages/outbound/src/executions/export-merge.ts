@@ -48,6 +48,10 @@ async function writeMergeFile(
 ): Promise<{ rows: number }> {
   const csv = stringify({
     header: true,
+    // The file is opened in spreadsheets: a cell starting with = + - @ tab or CR (contact data,
+    // rendered content) would run as a formula there (OWASP "CSV Injection"), so it gets a
+    // leading ' and shows as the text it is. Every other cell is written unchanged.
+    escape_formulas: true,
     columns: [
       "contact_id",
       "email",
