@@ -3,7 +3,7 @@ import { createWriteStream, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Config, loadConfig } from "@luxrelay/config";
-import { encryptSecret } from "@luxrelay/db";
+import { encryptChannelSecret, newChannelId } from "@luxrelay/db";
 import { createLogger } from "@luxrelay/logger";
 import { createOutboundRuntime, type OutboundRuntime } from "@luxrelay/outbound";
 import {
@@ -91,13 +91,20 @@ export async function createBenchOffer(
   },
 ) {
   const { prisma } = stack.runtime.deps;
+  const id = newChannelId();
   const channel = await prisma.channel.create({
     data: {
+      id,
       name: "bench",
       apiUrl: stack.sim.url,
       luxsciUser: BENCH_ACCOUNT.user,
       luxsciToken: BENCH_ACCOUNT.token,
-      luxsciSecretEnc: encryptSecret(BENCH_ACCOUNT.secret, stack.config.secretKey),
+      luxsciSecretEnc: encryptChannelSecret(
+        "luxsciSecretEnc",
+        BENCH_ACCOUNT.secret,
+        id,
+        stack.config.secretKey,
+      ),
       fromAddress: "bench@example.com",
       ...options.channel,
     },

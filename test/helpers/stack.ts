@@ -1,5 +1,5 @@
 import { type Config, loadConfig } from "@luxrelay/config";
-import { encryptSecret } from "@luxrelay/db";
+import { encryptChannelSecret, newChannelId } from "@luxrelay/db";
 import { createLogger, type Logger } from "@luxrelay/logger";
 import {
   type SimAccount,
@@ -104,7 +104,10 @@ export interface OfferFixture {
   variantKeys: string[];
 }
 
-/** A channel on the simulator's account and an offer with the given variants. */
+/**
+ * A channel on the simulator's account and an offer with the given variants. `luxsciSecret`
+ * and `sftpPassword` in `options.channel` are plaintext, encrypted here for the new row.
+ */
 export async function createOfferFixture(
   stack: Stack,
   options: {
@@ -116,17 +119,28 @@ export async function createOfferFixture(
 ): Promise<OfferFixture> {
   const { prisma } = stack.deps;
   const key = stack.config.secretKey;
+  const { luxsciSecret, sftpPassword, ...columns } = options.channel ?? {};
+  const id = newChannelId();
   const channel = await prisma.channel.create({
     data: {
+      id,
       name: `acme-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`,
       apiUrl: stack.sim.url,
       luxsciUser: ACCOUNT.user,
       luxsciToken: ACCOUNT.token,
-      luxsciSecretEnc: encryptSecret(ACCOUNT.secret, key),
+      luxsciSecretEnc: encryptChannelSecret(
+        "luxsciSecretEnc",
+        typeof luxsciSecret === "string" ? luxsciSecret : ACCOUNT.secret,
+        id,
+        key,
+      ),
+      ...(typeof sftpPassword === "string"
+        ? { sftpPasswordEnc: encryptChannelSecret("sftpPasswordEnc", sftpPassword, id, key) }
+        : {}),
       fromAddress: "news@acme.example",
       fromName: "Acme News",
       customHeaders: [["offername", "June Sales"]],
-      ...options.channel,
+      ...columns,
     },
   });
   const campaign = await prisma.campaign.create({
@@ -186,14 +200,18 @@ export async function waitForBatches(
   }
 }
 
-/** A channel's settings for export mode, its reports delivered to `sshd` (a test's own). */
-export function exportModeChannel(stack: Stack, sshd: TestSshd) {
+/**
+ * A channel's settings for export mode, its reports delivered to `sshd` (a test's own), whose
+ * host key is pinned; the password in plaintext, for createOfferFixture to encrypt.
+ */
+export function exportModeChannel(_stack: Stack, sshd: TestSshd) {
   return {
     syncMode: "export" as const,
     sftpHost: sshd.host,
     sftpPort: sshd.port,
     sftpUser: sshd.username,
-    sftpPasswordEnc: encryptSecret(sshd.password, stack.config.secretKey),
+    sftpPassword: sshd.password,
     sftpDirectory: ".",
+    sftpHostKey: sshd.hostKey,
   };
 }

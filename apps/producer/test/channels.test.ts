@@ -1,27 +1,38 @@
-import { decryptSecret } from "@luxrelay/db";
+import { decryptChannelSecret } from "@luxrelay/db";
 import { DEMO_ACCOUNT, type Simulator, startSimulator } from "@luxrelay/luxsci-sim";
+import { startSshd, type TestSshd } from "@luxrelay/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createChannel } from "../src/catalog/channels.ts";
 import { CHANNEL_BASE, call, startTestProducer, type TestProducer } from "./support.ts";
 
-// Channels over real HTTP and PostgreSQL; the connectivity test against the simulator.
-
-const SECRETS = [DEMO_ACCOUNT.secret, DEMO_ACCOUNT.pass, "sftp-pass-123", "wrong-secret-456"];
+// Channels over real HTTP and PostgreSQL; the connectivity test against the simulator and a
+// real sshd (a second one, with another host key, stands in for a swapped server).
 
 let producer: TestProducer;
 let sim: Simulator;
+let sshd: TestSshd;
+let otherSshd: TestSshd;
 
 beforeAll(async () => {
-  [producer, sim] = await Promise.all([startTestProducer(), startSimulator({ seed: 7 })]);
-});
+  [producer, sim, sshd, otherSshd] = await Promise.all([
+    startTestProducer(),
+    startSimulator({ seed: 7 }),
+    startSshd(),
+    startSshd(),
+  ]);
+}, 60_000);
 
 afterAll(async () => {
+  await otherSshd?.stop();
+  await sshd?.stop();
   await sim?.close();
   await producer?.close();
 });
 
 function expectNoSecret(text: string): void {
-  for (const secret of SECRETS) expect(text).not.toContain(secret);
-  expect(text).not.toMatch(/SecretEnc|PasswordEnc|v1:[A-Za-z0-9_-]+:/);
+  const secrets = [DEMO_ACCOUNT.secret, DEMO_ACCOUNT.pass, sshd.password, "wrong-secret-456"];
+  for (const secret of [...secrets, otherSshd.password]) expect(text).not.toContain(secret);
+  expect(text).not.toMatch(/SecretEnc|PasswordEnc|v[12]:[A-Za-z0-9_-]+:/);
 }
 
 describe("channels", () => {
@@ -35,9 +46,10 @@ describe("channels", () => {
       luxsciPassword: DEMO_ACCOUNT.pass,
       customHeaders: [["X-Campaign", "spring"]],
       syncMode: "export",
-      sftpHost: "127.0.0.1",
-      sftpUser: "lux",
-      sftpPassword: "sftp-pass-123",
+      sftpHost: sshd.host,
+      sftpPort: sshd.port,
+      sftpUser: sshd.username,
+      sftpPassword: sshd.password,
     });
     expect(created.status).toBe(201);
     expectNoSecret(created.text);
@@ -53,6 +65,7 @@ describe("channels", () => {
       hasSecret: true,
       hasPassword: true,
       hasSftpPassword: true,
+      sftpHostKey: null,
     });
     expect(channel.luxsciToken).toBeUndefined();
     expect(channel.id).toMatch(/^[0-9a-f]{32}$/);
@@ -62,10 +75,16 @@ describe("channels", () => {
       where: { id: channelId },
     });
     const key = producer.config.secretKey;
+    const open = (column: "luxsciSecretEnc" | "luxsciPasswordEnc" | "sftpPasswordEnc") =>
+      decryptChannelSecret(column, row[column] as string, channelId, key);
     expect(row.luxsciSecretEnc).not.toContain(DEMO_ACCOUNT.secret);
-    expect(decryptSecret(row.luxsciSecretEnc, key)).toBe(DEMO_ACCOUNT.secret);
-    expect(decryptSecret(row.luxsciPasswordEnc as string, key)).toBe(DEMO_ACCOUNT.pass);
-    expect(decryptSecret(row.sftpPasswordEnc as string, key)).toBe("sftp-pass-123");
+    expect(open("luxsciSecretEnc")).toBe(DEMO_ACCOUNT.secret);
+    expect(open("luxsciPasswordEnc")).toBe(DEMO_ACCOUNT.pass);
+    expect(open("sftpPasswordEnc")).toBe(sshd.password);
+    // Bound to their row: under another channel's id they don't decrypt.
+    expect(() =>
+      decryptChannelSecret("luxsciSecretEnc", row.luxsciSecretEnc, "0".repeat(32), key),
+    ).toThrow(/another row or column/);
   });
 
   it("lists and shows channels without secrets", async () => {
@@ -155,7 +174,14 @@ describe("channels", () => {
     const row = await producer.runtime.deps.prisma.channel.findUniqueOrThrow({
       where: { id: channelId },
     });
-    expect(decryptSecret(row.luxsciSecretEnc, producer.config.secretKey)).toBe("wrong-secret-456");
+    expect(
+      decryptChannelSecret(
+        "luxsciSecretEnc",
+        row.luxsciSecretEnc,
+        channelId,
+        producer.config.secretKey,
+      ),
+    ).toBe("wrong-secret-456");
     const invalid = await call(producer.url, "PATCH", `/channels/${channelId}`, { sftpHost: null });
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.field).toBe("sftpHost");
@@ -176,6 +202,104 @@ describe("channels", () => {
     const ok = await call(producer.url, "POST", `/channels/${channelId}/test`);
     expect(ok.body.test).toMatchObject({ ok: true, account: DEMO_ACCOUNT.account });
     expect(ok.body.test.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it("pins the SFTP host key on the first test, then refuses a server with another key", async () => {
+    // The tests above were the channel's first: the server's key was learned.
+    const pinned = await call(producer.url, "GET", `/channels/${channelId}`);
+    expect(pinned.body.channel.sftpHostKey).toBe(sshd.hostKey);
+
+    // Another server at the channel's SFTP address (the old key kept, as after a swap).
+    const swapped = await call(producer.url, "PATCH", `/channels/${channelId}`, {
+      sftpPort: otherSshd.port,
+      sftpUser: otherSshd.username,
+      sftpPassword: otherSshd.password,
+      sftpHostKey: sshd.hostKey,
+    });
+    expect(swapped.status).toBe(200);
+    const refused = await call(producer.url, "POST", `/channels/${channelId}/test`);
+    expect(refused.body.test).toMatchObject({
+      ok: false,
+      sftp: { ok: false, hostKey: otherSshd.hostKey, expectedHostKey: sshd.hostKey },
+    });
+    expect(refused.body.test.error).toContain(channelId);
+    expect(refused.body.test.error).toContain(otherSshd.hostKey);
+    expect(refused.body.test.error).toContain(sshd.hostKey);
+    expectNoSecret(refused.text);
+
+    // Moving the destination (with its password) forgets the key; the next test learns it.
+    const moved = await call(producer.url, "PATCH", `/channels/${channelId}`, {
+      sftpPort: sshd.port,
+      sftpUser: sshd.username,
+      sftpPassword: sshd.password,
+    });
+    expect(moved.body.channel.sftpHostKey).toBeNull();
+    const learned = await call(producer.url, "POST", `/channels/${channelId}/test`);
+    expect(learned.body.test).toMatchObject({
+      ok: true,
+      sftp: { ok: true, hostKey: sshd.hostKey, learned: true },
+    });
+  });
+
+  it("takes the secrets again when apiUrl or the SFTP destination changes (400 naming them)", async () => {
+    const created = await call(producer.url, "POST", "/channels", {
+      ...CHANNEL_BASE,
+      name: "moving",
+      apiUrl: sim.url,
+      luxsciPassword: DEMO_ACCOUNT.pass,
+      sftpHost: sshd.host,
+      sftpPort: sshd.port,
+      sftpUser: sshd.username,
+      sftpPassword: sshd.password,
+      sftpHostKey: `${sshd.hostKey}=`,
+    });
+    expect(created.status).toBe(201);
+    const { id } = created.body.channel;
+    expect(created.body.channel.sftpHostKey).toBe(sshd.hostKey);
+    const elsewhere = "https://luxsci.attacker.example/perl/api/v2";
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ apiUrl: elsewhere }, "luxsciSecret", /when apiUrl changes/],
+      [{ apiUrl: elsewhere, luxsciSecret: "s" }, "luxsciPassword", /when apiUrl changes/],
+      [{ sftpHost: "sftp.attacker.example" }, "sftpPassword", /when sftpHost changes/],
+      [{ sftpPort: 2222 }, "sftpPassword", /when sftpPort changes/],
+      [{ sftpHostKey: "MD5:ab:cd" }, "sftpHostKey", /SHA256 fingerprint/],
+    ];
+    for (const [change, field, message] of cases) {
+      const reply = await call(producer.url, "PATCH", `/channels/${id}`, change);
+      expect(reply.status, JSON.stringify(change)).toBe(400);
+      expect(reply.body.error.field, JSON.stringify(change)).toBe(field);
+      expect(reply.body.error.message).toMatch(message);
+    }
+    const unchanged = await call(producer.url, "GET", `/channels/${id}`);
+    expect(unchanged.body.channel).toMatchObject({ apiUrl: sim.url, sftpHost: sshd.host });
+    // The same values again are no change.
+    const same = await call(producer.url, "PATCH", `/channels/${id}`, {
+      apiUrl: sim.url,
+      sftpHost: sshd.host,
+    });
+    expect(same.status).toBe(200);
+    expect(same.body.channel.sftpHostKey).toBe(sshd.hostKey);
+    const moved = await call(producer.url, "PATCH", `/channels/${id}`, {
+      sftpHost: "sftp.example.net",
+      sftpPassword: "new-sftp-password",
+    });
+    expect(moved.status).toBe(200);
+    expect(moved.body.channel).toMatchObject({ sftpHost: "sftp.example.net", sftpHostKey: null });
+  });
+
+  it("refuses an http apiUrl unless LUXSCI_ALLOW_HTTP is set (these tests set it)", async () => {
+    const strict = {
+      prisma: producer.runtime.deps.prisma,
+      secretKey: producer.config.secretKey,
+      stateDir: producer.stateDir,
+      defaultApiUrl: "https://rest.luxsci.com/perl/api/v2",
+      allowHttpApiUrl: false,
+    };
+    await expect(
+      createChannel(strict, { ...CHANNEL_BASE, name: "plain-http", apiUrl: sim.url }),
+    ).rejects.toMatchObject({ field: "apiUrl", message: expect.stringMatching(/https/) });
+    const tls = await createChannel(strict, { ...CHANNEL_BASE, name: "tls" });
+    expect(tls.apiUrl).toBe("https://rest.luxsci.com/perl/api/v2");
   });
 
   it("queues a sync run now and shows its progress; an unknown channel is 404", async () => {

@@ -7,6 +7,8 @@ import {
   ZEnv,
 } from "./schema.ts";
 
+export { type CliEnv, DEFAULT_API_URL, loadCliEnv } from "./cli.ts";
+export { type CliSecrets, loadCliSecrets } from "./cli-secrets.ts";
 export type { TWorkerRole } from "./schema.ts";
 export { DEV_SECRET_KEY, decodeSecretKey, LOG_LEVELS, WORKER_ROLES } from "./schema.ts";
 
@@ -31,6 +33,8 @@ export interface Config {
   secretKey: Buffer;
   /** True when the development key is in use (never in production). */
   usingDevSecretKey: boolean;
+  /** SECRET_KEY_PREVIOUS: keys that still decrypt (a rotation under way), never encrypt. */
+  previousSecretKeys: Buffer[];
   logLevel: TEnv["LOG_LEVEL"];
   host: string;
   producerPort: number;
@@ -46,6 +50,8 @@ export interface Config {
   };
   luxsci: {
     apiUrl: string;
+    /** LUXSCI_ALLOW_HTTP: channels may have an http:// apiUrl (simulator, tests). */
+    allowHttp: boolean;
     retries: number;
     retryBaseMs: number;
     timeoutMs: number;
@@ -66,10 +72,17 @@ export interface Config {
     stateDir: string;
     fileRetentionDays: number;
   };
+  /** Uploaded and table audiences: size caps, retention, the tables allowed (issue 14). */
+  audience: {
+    maxBytes: number;
+    maxRecordBytes: number;
+    retentionDays: number;
+    tables: string[];
+  };
 }
 
 // Never echo these values back: they are secrets.
-const SECRET_VARIABLES = new Set(["SECRET_KEY", "DASHBOARD_PASSWORD"]);
+const SECRET_VARIABLES = new Set(["SECRET_KEY", "SECRET_KEY_PREVIOUS", "DASHBOARD_PASSWORD"]);
 
 /**
  * Parses the environment (process.env by default) into a typed Config, or throws ConfigError
@@ -102,6 +115,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       message: "required in production: a password of at least 12 characters",
     });
   }
+  if (!e.LUXSCI_ALLOW_HTTP && !e.LUXSCI_API_URL.startsWith("https://")) {
+    problems.push({
+      variable: "LUXSCI_API_URL",
+      message: "expected an https URL (http only with LUXSCI_ALLOW_HTTP=true)",
+    });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const secretKey = decodeSecretKey(e.SECRET_KEY ?? DEV_SECRET_KEY);
@@ -118,6 +137,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queuePrefix: e.QUEUE_PREFIX,
     secretKey,
     usingDevSecretKey: !e.SECRET_KEY,
+    previousSecretKeys: (e.SECRET_KEY_PREVIOUS ?? [])
+      .map((value) => decodeSecretKey(value))
+      .filter((key): key is Buffer => key !== null && !key.equals(secretKey)),
     logLevel: e.LOG_LEVEL,
     host: e.HOST,
     producerPort: e.PRODUCER_PORT,
@@ -143,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     luxsci: {
       apiUrl: e.LUXSCI_API_URL,
+      allowHttp: e.LUXSCI_ALLOW_HTTP,
       retries: e.LUXSCI_RETRIES,
       retryBaseMs: e.LUXSCI_RETRY_BASE_MS,
       timeoutMs: e.LUXSCI_TIMEOUT_MS,
@@ -161,6 +184,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxExportJobs: e.LUXSCI_MAX_EXPORT_JOBS,
       stateDir: e.STATE_DIR,
       fileRetentionDays: e.STATE_FILE_RETENTION_DAYS,
+    },
+    audience: {
+      maxBytes: e.AUDIENCE_MAX_BYTES,
+      maxRecordBytes: e.AUDIENCE_MAX_RECORD_BYTES,
+      retentionDays: e.AUDIENCE_RETENTION_DAYS,
+      tables: e.AUDIENCE_TABLES,
     },
   };
 }

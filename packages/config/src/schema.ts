@@ -74,6 +74,22 @@ const workerRoles = z
       .min(1, { error: `expected at least one of ${WORKER_ROLES.join(",")}` }),
   );
 
+const audienceTables = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((name) => name.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|\*))?$/, {
+        error: "expected comma-separated table, schema.table or schema.* names",
+      }),
+    ),
+  );
+
 export const ZEnv = z.object({
   NODE_ENV: z
     .enum(["development", "test", "production"], {
@@ -89,6 +105,17 @@ export const ZEnv = z.object({
     })
     .default("luxrelay"),
   SECRET_KEY: secretKey.optional(),
+  /** Keys SECRET_KEY replaced, still accepted to decrypt until `npm run secrets -- rotate`. */
+  SECRET_KEY_PREVIOUS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((key) => key.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(secretKey, { error: "expected comma-separated keys like SECRET_KEY's" }))
+    .optional(),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` })
     .default("info"),
@@ -100,7 +127,7 @@ export const ZEnv = z.object({
     .string()
     .min(12, { error: "expected a password of at least 12 characters" })
     .optional(),
-  DASHBOARD_READ_ONLY: bool(false),
+  DASHBOARD_READ_ONLY: bool(true),
   WORKER_QUEUES: workerRoles.default([...WORKER_ROLES]),
   WORKER_CONCURRENCY_SEND: intInRange(1, 1000, 8),
   WORKER_CONCURRENCY_REPORTS: intInRange(1, 100, 2),
@@ -124,6 +151,8 @@ export const ZEnv = z.object({
    */
   WORKER_MAX_STALLED: intInRange(0, 100, 5),
   LUXSCI_API_URL: httpUrl.default("https://rest.luxsci.com/perl/api/v2"),
+  /** Lets a channel's apiUrl be http:// (the simulator, tests); LuxSci itself is https only. */
+  LUXSCI_ALLOW_HTTP: bool(false),
   LUXSCI_RETRIES: intInRange(0, 100, 10),
   LUXSCI_RETRY_BASE_MS: intInRange(1, 60_000, 1000),
   LUXSCI_TIMEOUT_MS: intInRange(100, 600_000, 30_000),
@@ -161,6 +190,14 @@ export const ZEnv = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: intInRange(1_000, 86_400_000, 300_000),
   STATE_DIR: z.string().min(1).default("var/state"),
   STATE_FILE_RETENTION_DAYS: intInRange(1, 365, 7),
+  /** Largest audience upload (POST /audiences), enforced on the stream: over it, a 413. */
+  AUDIENCE_MAX_BYTES: intInRange(1024, 2 ** 40, 2 * 1024 ** 3),
+  /** Longest audience record (CSV record, NDJSON line, table row); longer is a row problem. */
+  AUDIENCE_MAX_RECORD_BYTES: intInRange(256, 256 * 1024 ** 2, 1024 ** 2),
+  /** Uploaded audiences older than this are deleted (unless an execution has yet to plan one). */
+  AUDIENCE_RETENTION_DAYS: intInRange(1, 3650, 30),
+  /** Tables audiences may be read from: table, schema.table or schema.*, comma-separated. */
+  AUDIENCE_TABLES: audienceTables.default([]),
 });
 
 export type TEnv = z.infer<typeof ZEnv>;

@@ -21,6 +21,9 @@ describe("loadConfig", () => {
     expect(config.luxsci).toMatchObject({ retries: 10, batchSize: 1000, retryBaseMs: 1000 });
     expect(config.secretKey).toHaveLength(32);
     expect(config.usingDevSecretKey).toBe(true);
+    // Retry, clean, pause and obliterate are for operators who ask for them.
+    expect(config.dashboard.readOnly).toBe(true);
+    expect(loadConfig({ DASHBOARD_READ_ONLY: "false" }).dashboard.readOnly).toBe(false);
   });
 
   it("parses numbers, booleans, lists and keys", () => {
@@ -108,5 +111,31 @@ describe("loadConfig", () => {
 
   it("treats an empty variable as unset", () => {
     expect(loadConfig({ LOG_LEVEL: "" }).logLevel).toBe("info");
+  });
+});
+
+describe("secrets and http", () => {
+  it("reads SECRET_KEY_PREVIOUS as keys that still decrypt, and never echoes them", () => {
+    const [a, b] = [Buffer.alloc(32, 2), Buffer.alloc(32, 3)];
+    const config = loadConfig({
+      SECRET_KEY: a.toString("base64"),
+      SECRET_KEY_PREVIOUS: ` ${b.toString("hex")}, ${a.toString("base64")}`,
+    });
+    // The current key is no "previous" one.
+    expect(config.previousSecretKeys).toEqual([b]);
+    expect(loadConfig({}).previousSecretKeys).toEqual([]);
+    const problems = problemsFor({ SECRET_KEY_PREVIOUS: "hunter2-not-a-key" });
+    expect(problems.map((p) => p.variable)).toEqual(["SECRET_KEY_PREVIOUS"]);
+    expect(JSON.stringify(problems)).not.toContain("hunter2");
+  });
+
+  it("takes an http LUXSCI_API_URL only with LUXSCI_ALLOW_HTTP", () => {
+    const http = "http://127.0.0.1:8025/perl/api/v2";
+    expect(problemsFor({ LUXSCI_API_URL: http }).map((p) => p.variable)).toEqual([
+      "LUXSCI_API_URL",
+    ]);
+    const allowed = loadConfig({ LUXSCI_API_URL: http, LUXSCI_ALLOW_HTTP: "true" });
+    expect(allowed.luxsci).toMatchObject({ apiUrl: http, allowHttp: true });
+    expect(loadConfig({}).luxsci.allowHttp).toBe(false);
   });
 });

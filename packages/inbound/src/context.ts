@@ -42,6 +42,9 @@ export interface SyncDeps {
   logger: Logger;
   queues: { reports: Queue; exports: Queue };
   luxsci(channel: ChannelCredentials): LuxSciClient;
+  /** SECRET_KEY: decrypts the channel's SFTP password. */
   secretKey: Buffer;
+  /** SECRET_KEY_PREVIOUS: still accepted while a rotation is under way. */
+  previousSecretKeys?: readonly Buffer[];
   settings: SyncSettings;
 }

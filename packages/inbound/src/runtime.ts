@@ -35,6 +35,7 @@ export function createSyncRuntime(
   };
   const luxsci = createLuxSciClientFactory({
     secretKey: config.secretKey,
+    previousSecretKeys: config.previousSecretKeys,
     retryBaseMs: config.luxsci.retryBaseMs,
     timeoutMs: config.luxsci.timeoutMs,
     logger,
@@ -48,6 +49,7 @@ export function createSyncRuntime(
     queues,
     luxsci,
     secretKey: config.secretKey,
+    previousSecretKeys: config.previousSecretKeys,
     settings: {
       stateDir: config.sync.stateDir,
       fileRetentionDays: config.sync.fileRetentionDays,

@@ -1,5 +1,5 @@
 import { type Config, loadConfig } from "@luxrelay/config";
-import { encryptSecret } from "@luxrelay/db";
+import { encryptChannelSecret, newChannelId } from "@luxrelay/db";
 import { createLogger } from "@luxrelay/logger";
 import { LuxSciClient, type ReportKind } from "@luxrelay/luxsci";
 import type { SimAccount, Simulator } from "@luxrelay/luxsci-sim";
@@ -73,22 +73,32 @@ export interface ChannelFixture {
   chid(contactId: string): string;
 }
 
-/** A channel on `apiUrl` (ACCOUNT's credentials), an execution on it and its tracking row. */
+/**
+ * A channel on `apiUrl` (ACCOUNT's credentials), an execution on it and its tracking row.
+ * `sftpPassword` in `channel` is plaintext, encrypted here for the new row.
+ */
 export async function createChannel(
   fx: SyncFixture,
   apiUrl: string,
-  channel: Record<string, unknown> = {},
+  channel: Record<string, unknown> & { sftpPassword?: string } = {},
 ): Promise<ChannelFixture> {
   const { prisma } = fx.deps;
+  const { sftpPassword, ...columns } = channel;
+  const id = newChannelId();
+  const key = fx.config.secretKey;
   const created = await prisma.channel.create({
     data: {
+      id,
       name: `acme-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
       apiUrl,
       luxsciUser: ACCOUNT.user,
       luxsciToken: ACCOUNT.token,
-      luxsciSecretEnc: encryptSecret(ACCOUNT.secret, fx.config.secretKey),
+      luxsciSecretEnc: encryptChannelSecret("luxsciSecretEnc", ACCOUNT.secret, id, key),
+      ...(sftpPassword
+        ? { sftpPasswordEnc: encryptChannelSecret("sftpPasswordEnc", sftpPassword, id, key) }
+        : {}),
       fromAddress: "news@acme.example",
-      ...channel,
+      ...columns,
     },
   });
   const campaign = await prisma.campaign.create({ data: { name: `c-${created.id}` } });

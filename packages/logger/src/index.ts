@@ -3,14 +3,64 @@ import { type DestinationStream, type Logger, pino } from "pino";
 export type { Logger } from "pino";
 
 // Keys whose values are secrets wherever they appear in a log object, at any depth
-// (channel rows, LuxSci auth bodies, SFTP options, HTTP headers).
-const SECRET_KEY_PATTERN =
-  /^(pass|password|passwd|secret|api_?secret|luxsci_?secret.*|.*_enc|token|api_?token|luxsci_?token|auth|authorization|cookie|set-cookie|signature|destination_password|sftp_?password.*|secret_?key|private_?key)$/i;
+// (channel rows, LuxSci auth bodies, SFTP options, HTTP headers, config). A key is split
+// into words (camelCase, snake_case, kebab-case: luxsciPassword, api_key, x-api-key) and is
+// secret when a word is a secret's name, or when it ends in a token or a credential key.
+// Flags (hasPassword, isSecret) and names ending otherwise (luxsciTokenHint, tokens,
+// sftpHostKey, apiKeyName) are kept.
+const SECRET_WORDS = new Set([
+  "password",
+  "passwd",
+  "passphrase",
+  "secret",
+  "secrets",
+  "authorization",
+  "cookie",
+  "signature",
+  "credential",
+  "credentials",
+  // Run-together forms (apikey, accesstoken, setcookie, ...) of the names below.
+  "apikey",
+  "apisecret",
+  "accesstoken",
+  "refreshtoken",
+  "privatekey",
+  "secretkey",
+  "clientsecret",
+  "setcookie",
+]);
+/** Secret only as a key's last word: `token` but not `tokenHint`, `pass` but not `passCount`. */
+const SECRET_LAST_WORDS = new Set(["token", "pass", "pwd", "auth", "enc"]);
+/** Secret as a key's last two words. */
+const SECRET_LAST_PAIRS = new Set(["api key", "private key", "access key", "session key"]);
+const FLAG_PREFIXES = new Set(["has", "is"]);
+
+function keyWords(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+
+/** True when values under `key` are secrets (see SECRET_WORDS). */
+export function isSecretKey(key: string): boolean {
+  const words = keyWords(key);
+  if (words.length === 0 || FLAG_PREFIXES.has(words[0] as string)) return false;
+  const last = words.at(-1) as string;
+  return (
+    words.some((word) => SECRET_WORDS.has(word)) ||
+    SECRET_LAST_WORDS.has(last) ||
+    SECRET_LAST_PAIRS.has(words.slice(-2).join(" "))
+  );
+}
 
 // Credentials inside strings: passwords in URLs (sftp://user:pw@host, postgresql://u:pw@h),
 // LuxSci's destination_password query parameter and signature cookies.
 const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]+@/gi;
-const QUERY_SECRET = /((?:destination_password|password|pass|secret|token|auth)=)[^&\s"]+/gi;
+const QUERY_SECRET =
+  /((?:destination_password|password|pass|secret|token|auth|api_?key|access_token)=)[^&\s"]+/gi;
 const COOKIE_SIGNATURE = /(signature=)[^;\s"]+/gi;
 
 export const REDACTED = "[redacted]";
@@ -43,8 +93,7 @@ export function redactSecrets(value: unknown, seen = new WeakSet<object>()): unk
     if (value.stack) out.stack = redactString(value.stack);
   }
   for (const [key, inner] of Object.entries(value)) {
-    out[key] =
-      SECRET_KEY_PATTERN.test(key) && inner != null ? REDACTED : redactSecrets(inner, seen);
+    out[key] = isSecretKey(key) && inner != null ? REDACTED : redactSecrets(inner, seen);
   }
   return out;
 }

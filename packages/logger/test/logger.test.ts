@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger, redactString } from "../src/index.ts";
+import { createLogger, isSecretKey, REDACTED, redactString } from "../src/index.ts";
 
 function capture() {
   const lines: string[] = [];
@@ -63,6 +63,74 @@ describe("createLogger", () => {
     const [line] = parsed();
     expect(line.err.type).toBe("LuxSciAuthError");
     expect(line.err.message).toBe("refused for pass=[redacted]");
+  });
+});
+
+describe("secret keys", () => {
+  const SECRET_KEYS = [
+    "password",
+    "Password",
+    "luxsciPassword",
+    "luxsci_password",
+    "sftpPassword",
+    "sftp_password",
+    "DASHBOARD_PASSWORD",
+    "destination_password",
+    "passwd",
+    "pass",
+    "passphrase",
+    "secret",
+    "luxsciSecret",
+    "luxsciSecretEnc",
+    "sftp_password_enc",
+    "clientSecret",
+    "client_secret",
+    "secretKey",
+    "SECRET_KEY",
+    "SECRET_KEY_PREVIOUS",
+    "apiKey",
+    "api_key",
+    "x-api-key",
+    "APIKey",
+    "apikey",
+    "accessToken",
+    "access_token",
+    "refreshToken",
+    "refresh_token",
+    "token",
+    "luxsciToken",
+    "privateKey",
+    "private_key",
+    "authorization",
+    "Authorization",
+    "auth",
+    "cookie",
+    "set-cookie",
+    "signature",
+    "credentials",
+  ];
+  const PLAIN_KEYS = [
+    "luxsciUser",
+    "luxsciTokenHint",
+    "hasPassword",
+    "hasSecret",
+    "hasSftpPassword",
+    "tokens",
+    "sftpHostKey",
+    "apiKeyName",
+    "key",
+    "keyId",
+    "authMode",
+    "batchId",
+  ];
+
+  it("redacts every secret-looking key, camelCase, snake_case or kebab-case, and no other", () => {
+    expect(SECRET_KEYS.filter((key) => !isSecretKey(key))).toEqual([]);
+    expect(PLAIN_KEYS.filter((key) => isSecretKey(key))).toEqual([]);
+    const { log, parsed } = capture();
+    log.info({ channel: Object.fromEntries(SECRET_KEYS.map((key) => [key, `v-${key}`])) });
+    const [line] = parsed();
+    for (const key of SECRET_KEYS) expect(line.channel[key]).toBe(REDACTED);
   });
 });
 

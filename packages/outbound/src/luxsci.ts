@@ -1,4 +1,4 @@
-import { decryptSecret } from "@luxrelay/db";
+import { decryptChannelSecret } from "@luxrelay/db";
 import type { Logger } from "@luxrelay/logger";
 import { LuxSciClient } from "@luxrelay/luxsci";
 import type { ChannelCredentials } from "./context.ts";
@@ -9,6 +9,8 @@ import type { ChannelCredentials } from "./context.ts";
 
 export interface LuxSciFactoryOptions {
   secretKey: Buffer;
+  /** SECRET_KEY_PREVIOUS: still accepted while a rotation is under way. */
+  previousSecretKeys?: readonly Buffer[];
   retryBaseMs: number;
   timeoutMs: number;
   logger?: Logger;
@@ -16,6 +18,7 @@ export interface LuxSciFactoryOptions {
 
 export function createLuxSciClientFactory(options: LuxSciFactoryOptions) {
   const clients = new Map<string, LuxSciClient>();
+  const keys = [options.secretKey, ...(options.previousSecretKeys ?? [])];
   const factory = (channel: ChannelCredentials, use: { forSend?: boolean } = {}) => {
     const key = `${channel.id}:${channel.updatedAt.getTime()}:${use.forSend ? "send" : "api"}`;
     let client = clients.get(key);
@@ -30,9 +33,9 @@ export function createLuxSciClientFactory(options: LuxSciFactoryOptions) {
         baseUrl: channel.apiUrl,
         user: channel.luxsciUser,
         token: channel.luxsciToken,
-        secret: decryptSecret(channel.luxsciSecretEnc, options.secretKey),
+        secret: decryptChannelSecret("luxsciSecretEnc", channel.luxsciSecretEnc, channel.id, keys),
         password: channel.luxsciPasswordEnc
-          ? decryptSecret(channel.luxsciPasswordEnc, options.secretKey)
+          ? decryptChannelSecret("luxsciPasswordEnc", channel.luxsciPasswordEnc, channel.id, keys)
           : undefined,
         retries: channel.apiRetries,
         retryBaseMs: options.retryBaseMs,

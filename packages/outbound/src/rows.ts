@@ -41,6 +41,7 @@ const CHANNEL_FIELDS = [
   "sftpUser",
   "sftpPasswordEnc",
   "sftpDirectory",
+  "sftpHostKey",
   "templateRetentionDays",
   "eventTimezoneOverride",
   "clientId",

@@ -42,6 +42,7 @@ export function createOutboundRuntime(
   const flow = createFlowProducer(context);
   const luxsci = createLuxSciClientFactory({
     secretKey: config.secretKey,
+    previousSecretKeys: config.previousSecretKeys,
     retryBaseMs: config.luxsci.retryBaseMs,
     timeoutMs: config.luxsci.timeoutMs,
     logger,
@@ -54,6 +55,11 @@ export function createOutboundRuntime(
     logger,
     luxsci,
     stateDir: config.sync.stateDir,
+    audience: {
+      maxBytes: config.audience.maxBytes,
+      maxRecordBytes: config.audience.maxRecordBytes,
+      tables: config.audience.tables,
+    },
     defaults: { batchSize: config.luxsci.batchSize },
     retryBaseMs: config.luxsci.retryBaseMs,
     settle: { reportLagMs: config.luxsci.reportLagMs, callTimeoutMs: config.luxsci.timeoutMs },

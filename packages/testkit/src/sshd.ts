@@ -22,6 +22,8 @@ export interface TestSshd {
   password: string;
   /** The user's home: files uploaded over SFTP land here (and can be read directly). */
   root: string;
+  /** Fingerprint of its host key, "SHA256:<base64>" as `ssh-keygen -l` prints it. */
+  hostKey: string;
   stop(): Promise<void>;
 }
 
@@ -74,6 +76,9 @@ export async function startSshd(): Promise<TestSshd> {
   await chmod(dir, 0o755);
   await mkdir("/run/sshd", { recursive: true });
   await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")]);
+  // "256 SHA256:<base64> comment (ED25519)"
+  const listed = await run("ssh-keygen", ["-l", "-E", "sha256", "-f", join(dir, "host_key.pub")]);
+  const hostKey = listed.stdout.split(" ")[1] ?? "";
   await run("useradd", ["-M", "-d", root, "-s", "/usr/sbin/nologin", username]);
   const cleanupUser = () => run("userdel", [username]).catch(() => undefined);
   try {
@@ -114,6 +119,7 @@ export async function startSshd(): Promise<TestSshd> {
     username,
     password,
     root,
+    hostKey,
     async stop() {
       const pid = Number.parseInt(
         await readFile(join(dir, "sshd.pid"), "utf8").catch(() => ""),

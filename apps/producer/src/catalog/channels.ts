@@ -1,12 +1,16 @@
-import { encryptSecret, type Prisma } from "@luxrelay/db";
+import { encryptChannelSecret, newChannelId, type Prisma } from "@luxrelay/db";
 import { NotFoundError, normalizeEmail, OutboundInputError } from "@luxrelay/outbound";
 import { z } from "zod";
+import { checkApiUrl, checkSecretsFollowDestination, sftpMoved } from "./channel-destination.ts";
 import type { CatalogDeps } from "./context.ts";
 import { ConflictError } from "./errors.ts";
 
 // Channels (DESIGN "Outbound" 1): LuxSci credentials and sending settings. Secrets arrive in
-// plaintext once, are encrypted with SECRET_KEY before they touch the database, and never
-// leave again: views say hasSecret / hasPassword / hasSftpPassword instead.
+// plaintext once, are encrypted with SECRET_KEY (bound to the channel's row and column) before
+// they touch the database, and never leave again: views say hasSecret / hasPassword /
+// hasSftpPassword instead. A stored secret only ever goes where it was given for: moving the
+// channel's apiUrl or SFTP destination takes the secrets again, so whoever can change a
+// channel can't send its stored credentials to a server of their choosing.
 
 /** LuxSci accepts 10 headers per message and luxrelay always adds chid (seed 000 step 6). */
 export const MAX_CUSTOM_HEADERS = 9;
@@ -39,6 +43,14 @@ const customHeader = z.tuple([z.string(), z.string()]).superRefine(([name, value
 });
 
 const int = (min: number, max: number) => z.int().min(min).max(max);
+
+/** "SHA256:<base64>" as `ssh-keygen -l` prints a host key's fingerprint (padding dropped). */
+const hostKeyFingerprint = z
+  .string()
+  .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, {
+    error: 'expected a SHA256 fingerprint as ssh-keygen -l prints it ("SHA256:" and 43 base64)',
+  })
+  .transform((value) => value.replace(/=$/, ""));
 
 /** Every writable channel field; secrets in plaintext (encrypted before storage). */
 const channelFields = {
@@ -74,6 +86,8 @@ const channelFields = {
   sftpUser: z.string().min(1).max(200).nullable(),
   sftpPassword: z.string().min(1).max(500).nullable(),
   sftpDirectory: z.string().min(1).max(1000).nullable(),
+  /** The SFTP server's pinned host key; learned on the first connectivity test when not given. */
+  sftpHostKey: hostKeyFingerprint.nullable(),
   templateRetentionDays: int(1, 3650),
   eventTimezoneOverride: z.boolean(),
 };
@@ -128,13 +142,18 @@ export type ChannelView = ReturnType<typeof channelView>;
  * Plaintext secret fields -> ciphertext columns; null clears, undefined keeps. The API secret
  * is never null here: its schema refuses null, so it can be replaced but not removed.
  */
-function secretColumns(deps: CatalogDeps, input: TChannelUpdate) {
-  const encrypt = (value: string | null | undefined) =>
-    value === undefined ? undefined : value === null ? null : encryptSecret(value, deps.secretKey);
+function secretColumns(deps: CatalogDeps, channelId: string, input: TChannelUpdate) {
+  const encrypt = (
+    column: "luxsciSecretEnc" | "luxsciPasswordEnc" | "sftpPasswordEnc",
+    value: string | null | undefined,
+  ) =>
+    value === undefined || value === null
+      ? value
+      : encryptChannelSecret(column, value, channelId, deps.secretKey);
   return {
-    luxsciSecretEnc: input.luxsciSecret === undefined ? undefined : encrypt(input.luxsciSecret),
-    luxsciPasswordEnc: encrypt(input.luxsciPassword),
-    sftpPasswordEnc: encrypt(input.sftpPassword),
+    luxsciSecretEnc: encrypt("luxsciSecretEnc", input.luxsciSecret),
+    luxsciPasswordEnc: encrypt("luxsciPasswordEnc", input.luxsciPassword),
+    sftpPasswordEnc: encrypt("sftpPasswordEnc", input.sftpPassword),
   };
 }
 
@@ -171,7 +190,10 @@ export async function createChannel(
   deps: CatalogDeps,
   input: TChannelCreate,
 ): Promise<ChannelView> {
-  const secrets = secretColumns(deps, input);
+  checkApiUrl(deps, input.apiUrl ?? deps.defaultApiUrl);
+  // Made here, not by the database: each secret is encrypted bound to its row.
+  const id = newChannelId();
+  const secrets = secretColumns(deps, id, input);
   checkSyncSettings({
     syncMode: input.syncMode ?? "api",
     sftpHost: input.sftpHost ?? null,
@@ -182,6 +204,7 @@ export async function createChannel(
   const row = await deps.prisma.channel.create({
     data: {
       ...plainColumns(input),
+      id,
       name: input.name,
       luxsciUser: input.luxsciUser,
       luxsciToken: input.luxsciToken,
@@ -204,7 +227,9 @@ export async function updateChannel(
 ): Promise<ChannelView> {
   const current = await deps.prisma.channel.findUnique({ where: { id } });
   if (!current) throw new NotFoundError("channel", id);
-  const secrets = secretColumns(deps, input);
+  checkApiUrl(deps, input.apiUrl);
+  checkSecretsFollowDestination(current, input);
+  const secrets = secretColumns(deps, id, input);
   const plain = plainColumns(input);
   checkSyncSettings({
     syncMode: plain.syncMode ?? current.syncMode,
@@ -219,6 +244,10 @@ export async function updateChannel(
     where: { id },
     data: {
       ...plain,
+      // A new destination is another server: its key is learned again unless given.
+      ...(sftpMoved(current, input) && input.sftpHostKey === undefined
+        ? { sftpHostKey: null }
+        : {}),
       ...(secrets.luxsciSecretEnc ? { luxsciSecretEnc: secrets.luxsciSecretEnc } : {}),
       luxsciPasswordEnc: secrets.luxsciPasswordEnc,
       sftpPasswordEnc: secrets.sftpPasswordEnc,

@@ -7,6 +7,10 @@ export interface CatalogDeps {
   prisma: PrismaClient;
   /** SECRET_KEY: AES-256-GCM key of every channel secret at rest. */
   secretKey: Buffer;
+  /** SECRET_KEY_PREVIOUS: still decrypt (the SFTP part of a channel's test). */
+  previousSecretKeys?: readonly Buffer[];
+  /** LUXSCI_ALLOW_HTTP: a channel's apiUrl may be http:// (the simulator, tests). */
+  allowHttpApiUrl?: boolean;
   /** STATE_DIR, shared with the workers that read audiences back. */
   stateDir: string;
   /** LUXSCI_API_URL: a new channel's API URL when the request names none. */

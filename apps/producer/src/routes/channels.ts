@@ -1,5 +1,5 @@
-import { testChannelConnectivity } from "@luxrelay/outbound";
 import type { FastifyInstance } from "fastify";
+import { testChannel } from "../catalog/channel-test.ts";
 import {
   createChannel,
   getChannel,
@@ -41,8 +41,12 @@ export async function channelRoutes(base: FastifyInstance, { outbound, catalog }
   app.post(
     "/channels/:id/test",
     {
-      schema: { tags, summary: "Connectivity test: auth + GET /profile", params: ZChannelId },
+      schema: {
+        tags,
+        summary: "Connectivity test: LuxSci auth + GET /profile; SFTP login (pins its host key)",
+        params: ZChannelId,
+      },
     },
-    async (request) => ({ test: await testChannelConnectivity(outbound, request.params.id) }),
+    async (request) => ({ test: await testChannel(outbound, catalog, request.params.id) }),
   );
 }

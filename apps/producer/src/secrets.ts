@@ -1,0 +1,74 @@
+import { parseArgs } from "node:util";
+import { getConfigOrExit } from "@luxrelay/config";
+import { rotateSecrets } from "@luxrelay/db";
+import pg from "pg";
+
+// `npm run -s secrets -- rotate`: re-encrypts every stored secret under SECRET_KEY, in
+// PostgreSQL directly (packages/db secrets-rotate.ts). Run with the new key in SECRET_KEY and
+// the old one(s) in SECRET_KEY_PREVIOUS, as every process runs during the change.
+
+const HELP = `npm run -s secrets -- <command>
+
+Channel secrets at rest (AES-256-GCM, each value bound to its table, column and row).
+
+  rotate   re-encrypt every secret not yet under SECRET_KEY (values under a key of
+           SECRET_KEY_PREVIOUS, or in the older v1 format); one transaction per row; safe to
+           run again (a value already under SECRET_KEY is left alone). Exit 1 if a value
+           could not be decrypted with any key.
+  --json   print the counts as JSON
+  --help   this text
+
+Changing SECRET_KEY: 1. give every process SECRET_KEY=<new> SECRET_KEY_PREVIOUS=<old>
+(restart them); 2. npm run -s secrets -- rotate; 3. drop SECRET_KEY_PREVIOUS and restart.
+`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(code);
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+const command = positionals[0];
+if (values.help || !command) {
+  process.stdout.write(HELP);
+  process.exit(values.help ? 0 : 2);
+}
+if (command !== "rotate") fail(`unknown command "${command}" (rotate; --help)`);
+
+const config = getConfigOrExit();
+if (config.usingDevSecretKey) {
+  process.stderr.write("warning: SECRET_KEY is not set: rotating to the development key\n");
+}
+const db = new pg.Client({ connectionString: config.databaseUrl });
+try {
+  await db.connect();
+} catch (error) {
+  fail(`cannot connect to PostgreSQL (DATABASE_URL): ${(error as Error).message}`, 1);
+}
+try {
+  const result = await rotateSecrets(db, {
+    current: config.secretKey,
+    previous: config.previousSecretKeys,
+  });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    process.stdout.write(
+      `secrets under key ${result.keyId}: ${result.rotated} re-encrypted (${result.rows} rows), ${result.current} already current, ${result.failed.length} failed\n`,
+    );
+    for (const failed of result.failed) {
+      process.stdout.write(
+        `  ${failed.table}.${failed.column} of ${failed.rowId}: ${failed.reason}\n`,
+      );
+    }
+  }
+  if (result.failed.length > 0) process.exitCode = 1;
+} finally {
+  await db.end();
+}
