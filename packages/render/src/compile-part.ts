@@ -8,7 +8,7 @@ import { splitTopLevel } from "./slot-split.ts";
 import type { TPart } from "./template-error.ts";
 
 /** Slot names start with the part's letter: s0 (subject), h0 (html), t0 (text). */
-const SLOT_PREFIX: Readonly<Record<TPart, string>> = { subject: "s", html: "h", text: "t" };
+export const SLOT_PREFIX: Readonly<Record<TPart, string>> = { subject: "s", html: "h", text: "t" };
 
 export interface TCompiledPart {
   /** The LuxSci template body of this part. */

@@ -1,5 +1,8 @@
 import { createHash } from "node:crypto";
 import { compileContentPart, type TCompiledPart } from "./compile-part.ts";
+import { DEFAULT_RENDER_LIMITS, type TRenderLimits } from "./limits.ts";
+import { METER } from "./meter.ts";
+import { assertSubjectLine } from "./subject.ts";
 import type { TPart } from "./template-error.ts";
 import type { TCompiledVariant, TContentSource } from "./types.ts";
 
@@ -7,10 +10,16 @@ import type { TCompiledVariant, TContentSource } from "./types.ts";
 // variant) and the per-recipient slot values that go into template_data with
 // template_data_raw: 1. Invariant (property-tested against the simulator's merge):
 // fillPart(compilePart(template.X), renderSlots(data), false) === renderFull(data).X.
+// Each recipient's render runs under `limits` (limits.ts): going over one, or a merged
+// subject that can't be a header line, throws TemplateError for that recipient alone.
 
 const PARTS: readonly TPart[] = ["subject", "html", "text"];
 
-export function compileVariant(source: TContentSource): TCompiledVariant {
+export function compileVariant(
+  source: TContentSource,
+  limits: Partial<TRenderLimits> = {},
+): TCompiledVariant {
+  const bounds: Readonly<TRenderLimits> = { ...DEFAULT_RENDER_LIMITS, ...limits };
   // Each part is validated (parsed, sandbox-checked) before any of it is compiled.
   const subject = compileContentPart("subject", source.subject);
   const html = compileContentPart("html", source.html ?? "");
@@ -22,9 +31,15 @@ export function compileVariant(source: TContentSource): TCompiledVariant {
     contentHash: hashTemplate(template),
     slots: [...subject.slots, ...html.slots, ...text.slots],
     renderSlots(data) {
-      const values: Record<string, string> = {};
-      for (const part of withSlots) renderPartSlots(part, data, values);
-      return values;
+      METER.begin(bounds);
+      try {
+        const values: Record<string, string> = {};
+        for (const part of withSlots) renderPartSlots(part, data, values);
+        assertSubjectLine(subject.fillSlots(values), bounds.maxSubjectChars);
+        return values;
+      } finally {
+        METER.end();
+      }
     },
     renderFromSlots(values) {
       return {
@@ -34,11 +49,18 @@ export function compileVariant(source: TContentSource): TCompiledVariant {
       };
     },
     renderFull(data) {
-      return {
-        subject: subject.renderFull(data),
-        html: html.renderFull(data),
-        text: text.renderFull(data),
-      };
+      METER.begin(bounds);
+      try {
+        const full = {
+          subject: subject.renderFull(data),
+          html: html.renderFull(data),
+          text: text.renderFull(data),
+        };
+        assertSubjectLine(full.subject, bounds.maxSubjectChars);
+        return full;
+      } finally {
+        METER.end();
+      }
     },
   };
 }

@@ -1,11 +1,13 @@
 import nunjucks from "nunjucks";
+import { boundedRange, boundFilters } from "./filters.ts";
 import type { TPart } from "./template-error.ts";
 
 // The sandboxed nunjucks environments: HTML autoescapes (values become text, never markup,
 // unless marked `| safe`); subject and text are plain text, so escaping would show `&amp;`.
 // Validation (sandbox.ts) refuses what a template could use to escape; these environments
 // are the second wall: nothing to load, and only filters that are pure and deterministic
-// (a slot rendered for planning must equal the same slot rendered for the send).
+// (a slot rendered for planning must equal the same slot rendered for the send). The
+// filters and range() kept are bounded (filters.ts): a render can't allocate without limit.
 
 /** Built-in filters kept; the rest (`random`: not deterministic) are removed. */
 export const ALLOWED_FILTERS: ReadonlySet<string> = new Set([
@@ -69,6 +71,8 @@ function createSandboxEnvironment(autoescape: boolean): nunjucks.Environment {
   for (const name of Object.keys(filters)) {
     if (!ALLOWED_FILTERS.has(name)) delete filters[name];
   }
+  boundFilters(filters as Record<string, (...args: unknown[]) => unknown>);
+  env.addGlobal("range", boundedRange);
   return env;
 }
 

@@ -26,8 +26,9 @@ interface TNodeClass {
 /** The code generator; `compile<Typename>` methods are looked up by node type. */
 export interface TCompiler {
   buffer: string;
-  compile(node: TNode): void;
+  compile(node: TNode, frame?: unknown): void;
   getCode(): string;
+  _emit(code: string): void;
   _emitLine(code: string): void;
   [method: string]: unknown;
 }
@@ -36,6 +37,7 @@ interface TInternals {
   parser: { parse(src: string, extensions: unknown[], opts: object): TNodeList };
   nodes: {
     Node: TNodeClass;
+    NodeList: TNodeClass;
     Root: new (lineno: number, colno: number, children: TNode[]) => TNodeList;
   };
   compiler: { Compiler: new (templateName: string, throwOnUndefined: boolean) => TCompiler };
@@ -68,6 +70,22 @@ export function isNode(value: unknown): value is TNode {
   return value instanceof internals.nodes.Node;
 }
 
+/**
+ * The nodes a (non-list) node holds, in order. Not only its declared `fields`: nunjucks'
+ * parser puts the body of `{% set x %}...{% endset %}` on the Set node as `body`, outside
+ * them, so a walk of `fields` alone never sees what that body runs.
+ */
+export function childrenOf(node: TNode): TNode[] {
+  const children: TNode[] = [];
+  for (const key of Object.keys(node)) {
+    const value = node[key];
+    if (isNode(value)) children.push(value);
+    // `{% set a, b = ... %}` keeps its targets in a plain array.
+    if (Array.isArray(value)) for (const item of value) if (isNode(item)) children.push(item);
+  }
+  return children;
+}
+
 export function isNodeList(node: TNode): node is TNodeList {
   return Array.isArray(node.children);
 }
@@ -78,6 +96,17 @@ export function createRoot(children: TNode[]): TNodeList {
 
 export function defineNodeType(name: string, fields: string[]): TNodeClass {
   return internals.nodes.Node.extend(name, { fields });
+}
+
+type TNodeListClass = new (lineno: number, colno: number, children: TNode[]) => TNodeList;
+
+/**
+ * A node type that holds one child in `children`: being a NodeList, the compiler accepts it
+ * wherever it takes an expression (its `_compileExpression` checks the node's class).
+ */
+export function defineWrapperNodeType(name: string): TNodeListClass {
+  const base = internals.nodes.NodeList as unknown as { extend(name: string): TNodeListClass };
+  return base.extend(name);
 }
 
 export function createCompiler(templateName: string): TCompiler {

@@ -1,12 +1,13 @@
 import { ALLOWED_FILTERS } from "./environment.ts";
-import { isNode, isNodeList, type TNode } from "./nunjucks-internals.ts";
+import { childrenOf, isNode, isNodeList, type TNode } from "./nunjucks-internals.ts";
 import { TemplateError, type TPart } from "./template-error.ts";
 
 // The sandbox, checked on the parsed tree before a template is ever compiled: nunjucks
 // compiles to JavaScript and looks members up with plain `obj[key]`, so a template that can
 // name `constructor` reaches `Function` and runs code (`"".constructor.constructor(...)`).
 // Refusing those names, computed keys that could spell them, and every tag that reads
-// another template leaves a template only its data and the allowed filters.
+// another template leaves a template only its data and the allowed filters. Methods and
+// patterns whose cost the render's limits can't bound (one native call) are refused too.
 
 const WHY = "templates have no access to constructors, prototypes, globals or the process";
 
@@ -26,6 +27,29 @@ const FORBIDDEN_NAMES: ReadonlySet<string> = new Set([
 
 /** Members of functions that lead back to callers; `caller()` itself stays usable in `{% call %}`. */
 const FORBIDDEN_MEMBERS: ReadonlySet<string> = new Set(["caller", "callee", "arguments"]);
+
+/**
+ * JavaScript methods a value reaches by name (nunjucks calls `x.repeat(...)` on the value)
+ * that could take a worker down: they multiply their input in one native call (repeat,
+ * padStart, padEnd, join, concat, replace and replaceAll through `$'`), compile a string
+ * into a regular expression that can backtrack for minutes (match, matchAll, search), or
+ * pass a list as arguments (apply, call, bind). The bounded filters do the same work.
+ */
+const UNBOUNDED_METHODS: Readonly<Record<string, string>> = {
+  repeat: "use the center filter, or a loop",
+  padStart: "use the center filter",
+  padEnd: "use the center filter",
+  join: "use the join filter",
+  concat: "use ~",
+  replace: "use the replace filter",
+  replaceAll: "use the replace filter",
+  match: "use `in`",
+  matchAll: "use `in`",
+  search: "use `in`",
+  apply: "call the function directly",
+  call: "call the function directly",
+  bind: "call the function directly",
+};
 
 const REFUSED_TAGS: Readonly<Record<string, string>> = {
   Include: "{% include %} is not allowed: a template cannot load other templates",
@@ -66,6 +90,11 @@ function checkNode(part: TPart, node: TNode): void {
       if (typeof node.value === "string" && isForbiddenName(node.value)) {
         refuse(part, node, `"${node.value}" is not allowed: ${WHY}`);
       }
+      // `r/(a+)+$/`: a pattern can backtrack for minutes in one native call, out of reach of
+      // the render's time budget.
+      if (node.value instanceof RegExp) {
+        refuse(part, node, "regular expressions (r/.../) are not allowed: use the replace filter");
+      }
       break;
     }
     case "LookupVal": {
@@ -81,6 +110,10 @@ function checkNode(part: TPart, node: TNode): void {
       }
       if (isForbiddenName(literal) || FORBIDDEN_MEMBERS.has(literal)) {
         refuse(part, node, `\`.${literal}\` is not allowed: ${WHY}`);
+      }
+      const instead = Object.hasOwn(UNBOUNDED_METHODS, literal) ? UNBOUNDED_METHODS[literal] : null;
+      if (instead) {
+        refuse(part, node, `\`.${literal}\` is not allowed: its cost has no bound (${instead})`);
       }
       break;
     }
@@ -98,12 +131,7 @@ function walk(part: TPart, node: TNode): void {
     for (const child of node.children) walk(part, child);
     return;
   }
-  for (const field of node.fields) {
-    const value = node[field];
-    if (isNode(value)) walk(part, value);
-    // `{% set a, b = ... %}` keeps its targets in a plain array.
-    if (Array.isArray(value)) for (const item of value) if (isNode(item)) walk(part, item);
-  }
+  for (const value of childrenOf(node)) walk(part, value);
 }
 
 /** Throws TemplateError at the first construct a template may not use. */

@@ -1,5 +1,7 @@
 import nunjucks from "nunjucks";
 import { environmentFor } from "./environment.ts";
+import { addMeterCompilers, instrumentTree, METER_VAR } from "./instrument.ts";
+import { METER } from "./meter.ts";
 import {
   createCompiler,
   createRoot,
@@ -15,7 +17,8 @@ import type { TPart } from "./template-error.ts";
 // call: the part's own tree with its static text left out and a mark after each slot that
 // moves the output so far into an array. Being the same tree in the same order, `set`,
 // macros and loops behave exactly as in the full render; leaving out static text changes
-// nothing, since it has no effect but to be written.
+// nothing, since it has no effect but to be written. The program carries the meter's checks
+// (instrument.ts), each finished slot included: one recipient's render is bounded.
 
 const SlotMark = defineNodeType("SlotMark", ["kind"]);
 type TMarkKind = "open" | "break" | "close";
@@ -26,7 +29,10 @@ function compileSlotMark(this: TCompiler, node: TNode): void {
   const kind = node.kind as TMarkKind;
   // Marks sit only at the top level of the root function, where the buffer is `output`.
   if (kind === "open") this._emitLine(`var ${SLOTS_VAR} = [];`);
-  if (kind === "break") this._emitLine(`${SLOTS_VAR}.push(${this.buffer}); ${this.buffer} = "";`);
+  if (kind === "break") {
+    this._emitLine(`${METER_VAR}.slot(${this.buffer});`);
+    this._emitLine(`${SLOTS_VAR}.push(${this.buffer}); ${this.buffer} = "";`);
+  }
   // The root function ends with cb(null, output): the array becomes the render's result.
   if (kind === "close") this._emitLine(`${this.buffer} = ${SLOTS_VAR};`);
 }
@@ -45,12 +51,15 @@ export function compileSlotRenderer(part: TPart, runs: readonly TRun[]): TSlotRe
     if (!run.silent) program.push(new SlotMark(0, 0, "break"));
   }
   program.push(new SlotMark(0, 0, "close"));
+  for (const node of program) instrumentTree(node);
 
   const compiler = createCompiler(part);
   compiler.compileSlotMark = compileSlotMark;
+  addMeterCompilers(compiler);
   compiler.compile(createRoot(program));
-  // Same as nunjucks' Template._compile: the generated module returns { root }.
-  const props: unknown = new Function(compiler.getCode())();
+  // Same as nunjucks' Template._compile (the generated module returns { root }), with the
+  // meter in scope of the generated code only: a template can't name it.
+  const props: unknown = new Function(METER_VAR, compiler.getCode())(METER);
   const TemplateFromCode = nunjucks.Template as unknown as new (
     src: { type: "code"; obj: unknown },
     env: nunjucks.Environment,

@@ -11,11 +11,18 @@ export class TemplateError extends Error {
   readonly line: number | null;
   /** The problem alone, without the part and line that `message` starts with. */
   readonly reason: string;
+  /**
+   * The render went over a limit (time, steps, size, a subject that can't be a header line):
+   * unlike a value a filter can't take, missing sample data can't be the cause, so a trial
+   * render that hits one refuses the template.
+   */
+  readonly limit: boolean;
 
-  constructor(part: TPart, line: number | null, reason: string) {
+  constructor(part: TPart, line: number | null, reason: string, limit = false) {
     super(`${part}${line === null ? "" : ` line ${line}`}: ${reason}`);
     this.part = part;
     this.line = line;
     this.reason = reason;
+    this.limit = limit;
   }
 }

@@ -43,6 +43,16 @@ describe("sandbox", () => {
     ["{% block body %}x{% endblock %}", /block/],
     ["{{ x | random }}", /unknown filter `random`/],
     ["{% asyncEach x in y %}{{ x }}{% endeach %}", /asyncEach/],
+    // A `{% set %}` capture's body is not among its node's fields: walked all the same.
+    ['{% set x %}{{ "".constructor.constructor("return process")() }}{% endset %}', /constructor/],
+    ["{% set x %}{% include 'a' %}{% endset %}", /include/],
+    // Issue 14: one native call whose cost no limit of the render can bound.
+    ["{{ name | replace(r/(a+)+$/, 'b') }}", /regular expressions/],
+    ['{{ "a".repeat(100000000) }}', /`\.repeat` is not allowed/],
+    ['{{ "a".padStart(100000000) }}', /`\.padStart` is not allowed/],
+    ['{{ name.match("(a+)+$") }}', /`\.match` is not allowed/],
+    ["{{ items.push.apply(items, items) }}", /`\.apply` is not allowed/],
+    ["{{ items.concat(items) }}", /`\.concat` is not allowed/],
   ])("refuses %s", (source, reason) => {
     for (const part of ["subject", "html", "text"] as const) {
       const error = refusal(part, `first line\n\n${source}`);

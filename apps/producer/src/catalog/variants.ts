@@ -1,10 +1,17 @@
-import { NotFoundError, OutboundInputError } from "@luxrelay/outbound";
-import { TemplateError, validateContent } from "@luxrelay/render";
+import {
+  NotFoundError,
+  OutboundInputError,
+  trialRenderVariant,
+  VARIANT_KEY,
+} from "@luxrelay/outbound";
+import { TemplateError } from "@luxrelay/render";
 import { z } from "zod";
 import type { CatalogDeps } from "./context.ts";
 
-// Content variants: nunjucks sources checked at the door (syntax and sandbox), so a template
-// error reaches its author with the part and line now, not as a failed plan at send time.
+// Content variants: nunjucks sources checked at the door (syntax, sandbox, and a trial render
+// for a sample recipient under the send-time limits), so a template error, or one that loops,
+// pads or writes without end, reaches its author with the part and line now, not as a failed
+// plan or a refused recipient at send time.
 
 export const ZVariantKey = z.object({
   id: z.coerce
@@ -12,9 +19,7 @@ export const ZVariantKey = z.object({
     .int()
     .positive()
     .max(2 ** 31 - 1),
-  key: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: "expected 1-64 letters, digits, _ or -" }),
+  key: z.string().regex(VARIANT_KEY, { error: "expected 1-64 letters, digits, _ or -" }),
 });
 
 export const ZVariantPut = z
@@ -25,6 +30,8 @@ export const ZVariantPut = z
     /** Which parts the message carries; each named part must be given. */
     format: z.enum(["both", "html", "text"]).default("both"),
     position: z.int().min(0).max(10_000).default(0),
+    /** A recipient's data for the trial render (not stored); an email and contact id are added. */
+    sample: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
   .superRefine((variant, ctx) => {
@@ -56,7 +63,7 @@ export async function putVariant(
   const html = input.format === "text" ? null : (input.html ?? null);
   const text = input.format === "html" ? null : (input.text ?? null);
   try {
-    validateContent({ subject: input.subject, html, text });
+    trialRenderVariant({ subject: input.subject, html, text }, input.sample);
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     const where = error.line === null ? "" : ` (line ${error.line})`;

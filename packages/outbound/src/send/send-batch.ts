@@ -4,7 +4,7 @@ import type { OutboundDeps } from "../context.ts";
 import { LockLostError } from "../errors.ts";
 import { chidOf } from "../ids.ts";
 import { loadChannel, loadExecution } from "../rows.ts";
-import { buildMessages } from "./messages.ts";
+import { buildMessages, dropHeaderBreaks } from "./messages.ts";
 import { markBeforeCall, settleAfterFailedCall, settleUnsettled } from "./settle.ts";
 
 // Seed 000 outbound step 6, one batch per job. The job carries ids; recipients come from
@@ -135,6 +135,12 @@ export async function sendBatch(
     if (alreadySent > 0)
       log.warn({ alreadySent }, "recipients LuxSci already has are recorded, not resent");
   }
+
+  toSend = await dropHeaderBreaks(
+    deps,
+    { ...batch, offerId: execution.offerId, channelId: channel.id },
+    toSend,
+  );
 
   const client = deps.luxsci(channel, { forSend: true });
   let sendmailIds: string[] = [];
