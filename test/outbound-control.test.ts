@@ -27,7 +27,12 @@ let stack: Stack;
 let worker: WorkerProcess;
 
 beforeAll(async () => {
-  stack = await startStack({ simSeed: 3, keepMergedMessages: 10_000 });
+  stack = await startStack({
+    simSeed: 3,
+    keepMergedMessages: 10_000,
+    // The table audience below (issue 14: only tables the operator allows).
+    env: { AUDIENCE_TABLES: "crm_contacts" },
+  });
   worker = await startWorkers(stack.config, stack.logger);
 });
 

@@ -1,5 +1,4 @@
 import { PassThrough } from "node:stream";
-import { encryptSecret } from "@luxrelay/db";
 import {
   createExecution,
   expireRealtimeTemplates,
@@ -198,17 +197,25 @@ describe("executions end in the truth", () => {
     expect(left).toBe(0);
   }, 90_000);
 
-  it("a split rule naming no variant of the offer fails the execution with the reason, at once", async () => {
+  it("a split rule naming no variant of the offer is refused at create; set later, the plan fails at once with the reason", async () => {
     const fixture = await createOfferFixture(stack, { variants: [VARIANT] });
-    await stack.deps.prisma.offer.update({
-      where: { id: fixture.offerId },
-      data: { variantRule: { type: "split", weights: { nope: 1 } } },
-    });
-    const execution = await createExecution(stack.deps, {
+    const input = {
       offerId: fixture.offerId,
       channelId: fixture.channelId,
       audience: { type: "file", path: writeCsv(makeContacts(10, ["a"])), format: "csv" },
+    };
+    const setRule = () =>
+      stack.deps.prisma.offer.update({
+        where: { id: fixture.offerId },
+        data: { variantRule: { type: "split", weights: { nope: 1 } } },
+      });
+    // Created for in a moment, the rule broken meanwhile: the planner refuses it too.
+    const execution = await createExecution(stack.deps, {
+      ...input,
+      sendAt: new Date(Date.now() + 1500),
     });
+    await setRule();
+    await expect(createExecution(stack.deps, input)).rejects.toThrow(/variantRule: .*"nope"/);
     expect(await waitForExecution(stack, execution.id, 10_000)).toBe("failed");
     const row = await stack.deps.prisma.execution.findUniqueOrThrow({
       where: { id: execution.id },
@@ -230,7 +237,7 @@ describe("executions end in the truth", () => {
           batchSize: 100,
           luxsciUser: OTHER.user,
           luxsciToken: OTHER.token,
-          luxsciSecretEnc: encryptSecret(OTHER.secret, stack.config.secretKey),
+          luxsciSecret: OTHER.secret,
         },
       });
       const started = Date.now();

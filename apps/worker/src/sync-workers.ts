@@ -22,13 +22,14 @@ import {
   expireRealtimeTemplates,
   type OutboundDeps,
   reconcileExecutionJobs,
+  sweepAudienceFiles,
 } from "@luxrelay/outbound";
 import { DelayedError, Worker } from "bullmq";
 import { parsePayload } from "./payload.ts";
 
 // The `reports` and `housekeeping` roles (DESIGN "Inbound state sync"): a sync run per channel
 // on its schedule, the export steps (global concurrency = LuxSci's max_jobs; waits are delayed
-// jobs), and the sweep of old report files.
+// jobs), and the sweeps of old report files and uploaded audiences.
 
 /** How often the reports role re-reads channels to add, change or drop their schedules. */
 const SCHEDULE_REFRESH_MS = 60_000;
@@ -95,7 +96,12 @@ export async function startHousekeepingWorkers(
   // keys gets its schedules back, and a reconcile run per period (the slot's job id makes one
   // run of it across every housekeeping worker).
   const schedule = async () => {
-    for (const task of ["sweep-report-files", "expire-realtime-templates"] as const) {
+    const hourly = [
+      "sweep-report-files",
+      "sweep-audience-files",
+      "expire-realtime-templates",
+    ] as const;
+    for (const task of hourly) {
       await queue.upsertJobScheduler(
         task,
         { every: 3_600_000 },
@@ -121,6 +127,11 @@ export async function startHousekeepingWorkers(
       const { task } = parsePayload(ZHousekeepingPayload, job);
       if (task === "reconcile") return reconcile(deps, outbound, config);
       if (task === "expire-realtime-templates") return expireRealtimeTemplates(outbound);
+      if (task === "sweep-audience-files") {
+        const removed = await sweepAudienceFiles(outbound, config.audience.retentionDays);
+        if (removed.length > 0) logger.info({ removed: removed.length }, "old audiences deleted");
+        return { removed: removed.length };
+      }
       const removed = await sweepReportFiles(reportsDir(deps), deps.settings.fileRetentionDays);
       return { removed: removed.length };
     },

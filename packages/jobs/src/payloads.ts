@@ -36,7 +36,12 @@ export type TExportStepPayload = z.infer<typeof ZExportStepPayload>;
 
 /** `housekeeping` queue: sweeps, retention, and the reconciler (Redis rebuilt from PostgreSQL). */
 export const ZHousekeepingPayload = z.object({
-  task: z.enum(["sweep-report-files", "expire-realtime-templates", "reconcile"]),
+  task: z.enum([
+    "sweep-report-files",
+    "sweep-audience-files",
+    "expire-realtime-templates",
+    "reconcile",
+  ]),
 });
 export type THousekeepingPayload = z.infer<typeof ZHousekeepingPayload>;
 

@@ -29,6 +29,12 @@ export interface OutboundDeps {
   luxsci(channel: ChannelCredentials, options?: { forSend?: boolean }): LuxSciClient;
   /** Where uploaded audiences live (shared by producer and workers). */
   stateDir: string;
+  /**
+   * AUDIENCE_MAX_BYTES: the largest upload; AUDIENCE_MAX_RECORD_BYTES: the longest audience
+   * record (CSV record, NDJSON line, table row) read; AUDIENCE_TABLES: the tables an audience
+   * may be read from.
+   */
+  audience: { maxBytes: number; maxRecordBytes: number; tables: readonly string[] };
   /** Per-recipient send attempts default when a channel says nothing (config). */
   defaults: { batchSize: number };
   /** First backoff step of a send job (LUXSCI_RETRY_BASE_MS). */

@@ -1,7 +1,16 @@
 // Outbound fulfillment services (seed 000 outbound steps 1-9): the package's only public door.
 
-export { normalizeEmail } from "./audience/email.ts";
-export { type AudienceRow, readAudience, type TAudience, ZAudience } from "./audience/source.ts";
+export { EMAIL_FIELDS, normalizeEmail } from "./audience/email.ts";
+export { type AudienceFileProblem, inspectAudienceFile } from "./audience/inspect.ts";
+export { audiencesDir, sweepAudienceFiles } from "./audience/retention.ts";
+export {
+  type AudienceLimits,
+  type AudienceRow,
+  readAudience,
+  type TAudience,
+  ZAudience,
+} from "./audience/source.ts";
+export { checkAudienceTable, LUXRELAY_TABLES } from "./audience/table.ts";
 export { testChannelConnectivity } from "./channels/connectivity.ts";
 export type { ChannelCredentials, OutboundDeps } from "./context.ts";
 export {
@@ -26,7 +35,12 @@ export { chidOf, templateTitleOf, trackingIdOf } from "./ids.ts";
 export { createLuxSciClientFactory, type LuxSciFactoryOptions } from "./luxsci.ts";
 export { finalizeJobId, sendJobId } from "./plan/enqueue.ts";
 export { type PlanResult, planExecution } from "./plan/plan-execution.ts";
-export { type TVariantRule, ZVariantRule } from "./plan/variants.ts";
+export {
+  type TVariantRule,
+  trialRenderVariant,
+  VARIANT_KEY,
+  ZVariantRule,
+} from "./plan/variants.ts";
 export { MicroBatcher } from "./realtime/batcher.ts";
 export {
   type RealtimeResult,

@@ -8,3 +8,12 @@ export class ConflictError extends Error {
     this.name = "ConflictError";
   }
 }
+
+/** An audience upload over AUDIENCE_MAX_BYTES: 413, and nothing of it is kept. */
+export class AudienceTooLargeError extends Error {
+  readonly statusCode = 413;
+  constructor(maxBytes: number) {
+    super(`the audience is larger than ${maxBytes} bytes (AUDIENCE_MAX_BYTES)`);
+    this.name = "AudienceTooLargeError";
+  }
+}

@@ -14,3 +14,11 @@ export function normalizeEmail(value: unknown): { email: string } | { problem: s
   if ((email.split("@")[0] as string).length > 64) return { problem: "local part longer than 64" };
   return { email };
 }
+
+/** The attribute names an audience's address may have (a CSV column, an NDJSON key, a column). */
+export const EMAIL_FIELDS = ["email", "Email", "EMAIL"] as const;
+
+/** A row's address attribute, under any of EMAIL_FIELDS. */
+export function emailOf(attributes: Record<string, unknown>): unknown {
+  return attributes.email ?? attributes.Email ?? attributes.EMAIL;
+}

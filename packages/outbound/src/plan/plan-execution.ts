@@ -1,7 +1,9 @@
+import { setImmediate } from "node:timers/promises";
 import { type Channel, copyLines } from "@luxrelay/db";
 import { LuxSciError } from "@luxrelay/luxsci";
 import { UnrecoverableError } from "bullmq";
 import { readAudience, ZAudience } from "../audience/source.ts";
+import { checkAudienceTable } from "../audience/table.ts";
 import type { OutboundDeps } from "../context.ts";
 import { OutboundInputError } from "../errors.ts";
 import { trackingIdOf } from "../ids.ts";
@@ -34,6 +36,8 @@ export interface PlanResult {
 }
 
 const SEND_STATUSES = new Set(["scheduled", "planning", "sending", "paused"]);
+/** The longest planning renders without letting timers (the job's lock renewal) run. */
+const PLAN_TURN_MS = 100;
 
 /**
  * Plans an execution, and ends it `failed` with the reason when planning can't succeed: at
@@ -204,6 +208,10 @@ async function persistPlan(
 ): Promise<void> {
   const variants = compileVariants(offer.variants);
   const audience = ZAudience.parse(execution.audience);
+  // Checked when the execution was created too; the allow-list may have changed since.
+  if (audience.type === "table") {
+    await checkAudienceTable(deps.pool, audience.name, deps.audience.tables);
+  }
   const rule = offer.variantRule === null ? null : ZVariantRule.parse(offer.variantRule);
   const seeds = Array.isArray(offer.seeds) ? (offer.seeds as unknown[]).map(String) : [];
   const suppressed = channel.autoSuppress ? await loadSuppressed(deps) : null;
@@ -227,8 +235,15 @@ async function persistPlan(
   await withTransaction(deps.pool, async (db) => {
     // Recipients go straight into their table (COPY), batches after them: one transaction.
     await copyLines(db, { table: "recipient", columns: RECIPIENT_COLUMNS }, async (emit) => {
-      for await (const row of readAudience(audience, deps.pool)) {
+      let turnAt = performance.now();
+      for await (const row of readAudience(audience, deps.pool, deps.audience)) {
         const line = planner.take(row);
+        // A chunk of rows is read and rendered without a turn of the event loop; renders that
+        // run up to their time budget must not hold off the timers that renew the job's lock.
+        if (performance.now() - turnAt > PLAN_TURN_MS) {
+          await setImmediate();
+          turnAt = performance.now();
+        }
         if (line === null) continue;
         const wait = emit(line);
         if (wait) await wait;

@@ -1,5 +1,5 @@
 import { copyValue } from "@luxrelay/db";
-import { normalizeEmail } from "../audience/email.ts";
+import { emailOf, normalizeEmail } from "../audience/email.ts";
 import type { AudienceRow, AudienceValue } from "../audience/source.ts";
 import { chidOf } from "../ids.ts";
 import { StringHashSet } from "./hash-set.ts";
@@ -45,6 +45,20 @@ export const RECIPIENT_COLUMNS = [
 
 const MAX_PROBLEMS_KEPT = 1000;
 
+/** The contact id of seed `seed` of content group `group` (both from 1). */
+const seedContactId = (group: number, seed: number) => `seed-${group}-${seed}`;
+/** Contact ids seedContactId writes: an audience row can't have one (issue 14). */
+const SEED_CONTACT_ID = /^seed-\d+-\d+$/;
+
+/**
+ * Problems are stored as jsonb, which takes no NUL and no lone surrogate: a field name or a
+ * quoted value from a hostile row must not fail the plan that reports it.
+ */
+const storable = (text: string) =>
+  text
+    .replaceAll("\0", "\\0")
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+
 export interface PlanRowsOptions {
   executionId: number;
   offerId: number;
@@ -62,6 +76,9 @@ function contactIdOf(row: AudienceRow): string | { problem: string } {
   const id = String(raw).trim();
   if (id.length > 200 || /[\s\p{Cc}]/u.test(id)) {
     return { problem: "contact id must be at most 200 characters without spaces" };
+  }
+  if (SEED_CONTACT_ID.test(id)) {
+    return { problem: `contact id "${id}" is kept for seed recipients (seed-<group>-<n>)` };
   }
   return id;
 }
@@ -93,7 +110,9 @@ export class BatchPlanner {
 
   private problem(row: number, field: string, message: string): void {
     this.counts.invalid++;
-    if (this.problems.length < MAX_PROBLEMS_KEPT) this.problems.push({ row, field, message });
+    if (this.problems.length < MAX_PROBLEMS_KEPT) {
+      this.problems.push({ row, field: storable(field), message: storable(message) });
+    }
   }
 
   private place(variant: PlannedVariant, attributes: Record<string, AudienceValue>): PlannedBatch {
@@ -131,9 +150,7 @@ export class BatchPlanner {
       this.problem(row.row, row.problem.field, row.problem.message);
       return null;
     }
-    const email = normalizeEmail(
-      row.attributes.email ?? row.attributes.Email ?? row.attributes.EMAIL,
-    );
+    const email = normalizeEmail(emailOf(row.attributes));
     if ("problem" in email) {
       this.problem(row.row, "email", email.problem);
       return null;
@@ -181,7 +198,7 @@ export class BatchPlanner {
     for (const group of this.groups.values()) {
       for (let i = 0; i < seeds.length; i++) {
         const email = seeds[i] as string;
-        const contactId = `seed-${group.group + 1}-${i + 1}`;
+        const contactId = seedContactId(group.group + 1, i + 1);
         const slots = group.variant.compiled.renderSlots({ ...group.sample, email });
         const batch = this.place(group.variant, group.sample);
         this.counts.seeds++;

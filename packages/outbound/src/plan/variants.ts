@@ -1,11 +1,21 @@
 import { createHash } from "node:crypto";
-import { compileVariant, type TCompiledVariant } from "@luxrelay/render";
+import { MAX_SUBJECT_CHARS } from "@luxrelay/luxsci";
+import {
+  compileVariant,
+  type TCompiledVariant,
+  type TContentSource,
+  type TRenderLimits,
+  trialRender,
+} from "@luxrelay/render";
 import { z } from "zod";
 import type { AudienceValue } from "../audience/source.ts";
 import { OutboundInputError } from "../errors.ts";
 
 // Which content variant a recipient gets (DESIGN "Outbound" 1): the value of an audience
 // attribute naming the variant key, or a rule, or the first variant.
+
+/** A variant key: what PUT /offers/{id}/variants/{key} takes, and what a split rule names. */
+export const VARIANT_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const ZVariantRule = z.discriminatedUnion("type", [
   /** Everyone gets the first variant (by position). */
@@ -14,10 +24,42 @@ export const ZVariantRule = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("split"),
     /** Relative weights per variant key; variants not named get 0. Default: even. */
-    weights: z.record(z.string(), z.number().nonnegative()).optional(),
+    weights: z
+      .record(
+        z
+          .string()
+          .regex(VARIANT_KEY, { error: "expected variant keys (1-64 letters, digits, _ or -)" }),
+        z.number().nonnegative(),
+      )
+      .refine((weights) => Object.values(weights).some((weight) => weight > 0), {
+        error: "at least one variant needs a weight above 0",
+      })
+      .optional(),
   }),
 ]);
 export type TVariantRule = z.infer<typeof ZVariantRule>;
+
+/**
+ * What is wrong with a split rule for an offer with variants `keys`, or null: a weight for a
+ * variant the offer doesn't have (issue 14: refused when the execution is created), or no
+ * weight above 0 among those it has.
+ */
+export function splitRuleProblem(
+  rule: TVariantRule | null,
+  keys: readonly string[],
+): string | null {
+  if (rule?.type !== "split" || !rule.weights) return null;
+  const weights = rule.weights;
+  const missing = Object.keys(weights).filter((key) => !keys.includes(key));
+  if (missing.length > 0) {
+    const named = missing.map((key) => `"${key}"`).join(", ");
+    return `split: weights name ${named}, which the offer has no variant for (its variants: ${keys.join(", ")})`;
+  }
+  if (!keys.some((key) => (weights[key] ?? 0) > 0)) {
+    return `split: no variant of the offer has a weight above 0 (variants: ${keys.join(", ")})`;
+  }
+  return null;
+}
 
 export interface PlannedVariant {
   id: number;
@@ -34,14 +76,34 @@ export interface VariantSource {
   position: number;
 }
 
+/**
+ * What one recipient's render may cost when it is sent (packages/render limits.ts); the
+ * merged subject is held to LuxSci's own limit, as the trial render at save time is.
+ */
+const SEND_RENDER_LIMITS: Partial<TRenderLimits> = { maxSubjectChars: MAX_SUBJECT_CHARS };
+
 export function compileVariants(sources: readonly VariantSource[]): PlannedVariant[] {
   return [...sources]
     .sort((a, b) => a.position - b.position || a.id - b.id)
     .map((source) => ({
       id: source.id,
       key: source.key,
-      compiled: compileVariant({ subject: source.subject, html: source.html, text: source.text }),
+      compiled: compileVariant(
+        { subject: source.subject, html: source.html, text: source.text },
+        SEND_RENDER_LIMITS,
+      ),
     }));
+}
+
+/**
+ * The check of a variant when it is saved: syntax, sandbox, and one render of `sample` under
+ * the send-time limits. Throws the render package's TemplateError, naming the part.
+ */
+export function trialRenderVariant(
+  source: TContentSource,
+  sample?: Readonly<Record<string, unknown>>,
+): void {
+  trialRender(source, { sample, limits: SEND_RENDER_LIMITS });
 }
 
 function bucket(contactId: string): number {
@@ -65,15 +127,13 @@ export function variantChooser(
     };
   }
   if (rule?.type === "split") {
+    const problem = splitRuleProblem(
+      rule,
+      variants.map((variant) => variant.key),
+    );
+    if (problem) throw new OutboundInputError("variantRule", problem);
     const weights = variants.map((v) => rule.weights?.[v.key] ?? (rule.weights ? 0 : 1));
     const total = weights.reduce((a, b) => a + b, 0);
-    if (total <= 0) {
-      const named = Object.keys(rule.weights ?? {}).join(", ");
-      throw new OutboundInputError(
-        "variantRule",
-        `split: no variant of the offer has a weight above 0 (weights name: ${named}; variants: ${variants.map((v) => v.key).join(", ")})`,
-      );
-    }
     return (contactId) => {
       let at = bucket(contactId) * total;
       for (let i = 0; i < variants.length; i++) {
