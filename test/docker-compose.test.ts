@@ -12,6 +12,7 @@ interface Service {
   build?: unknown;
   command?: string[];
   deploy?: { replicas?: number };
+  ports?: (string | { host_ip?: string; published?: string | number })[];
   environment?: Record<string, string>;
 }
 
@@ -63,6 +64,19 @@ describe("docker-compose.yml", () => {
         "dashboard",
       ]),
     );
+  });
+
+  it("publishes ports on 127.0.0.1 only (a proxy with TLS goes in front, not the world)", () => {
+    const published: string[] = [];
+    for (const [name, service] of Object.entries(services)) {
+      for (const port of service.ports ?? []) {
+        const hostIp =
+          typeof port === "string" ? port.split(":").slice(0, -2).join(":") : port.host_ip;
+        published.push(`${name}: ${hostIp || "0.0.0.0 (every interface)"}`);
+      }
+    }
+    expect(published.length).toBeGreaterThanOrEqual(3);
+    expect(published.filter((entry) => !entry.endsWith(": 127.0.0.1"))).toEqual([]);
   });
 
   it("runs only npm scripts that exist, down to the files they start", () => {

@@ -1,3 +1,4 @@
+import { createApiKey } from "@luxrelay/db";
 import { JOB_NAMES, QUEUE_NAMES, realtimeJobId, type TRealtimePayload } from "@luxrelay/jobs";
 import { buildProducerApi } from "@luxrelay/producer";
 import { startWorkers, type WorkerProcess } from "@luxrelay/worker";
@@ -14,6 +15,7 @@ let stack: Stack;
 let worker: WorkerProcess;
 let api: FastifyInstance;
 let url: string;
+let key: string;
 let queue: Queue;
 let fixture: OfferFixture;
 
@@ -32,6 +34,7 @@ beforeAll(async () => {
   worker = await startWorkers(stack.config, stack.logger);
   api = await buildProducerApi(stack.deps, stack.config, stack.logger, { realtimeQueue: queue });
   url = await api.listen({ host: "127.0.0.1", port: 0 });
+  ({ key } = await createApiKey(stack.deps.pool, { name: "realtime-test", scope: "send" }));
   fixture = await createOfferFixture(stack, {
     variants: [
       {
@@ -56,7 +59,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function post(path: string, body: unknown) {
   const response = await fetch(`${url}${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
     body: JSON.stringify(body),
   });
   return {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getConfigOrExit } from "@luxrelay/config";
+import { createApiKey } from "@luxrelay/db";
 import type { EventMetrics } from "@luxrelay/inbound";
 import { DEMO_ACCOUNT } from "@luxrelay/luxsci-sim";
 import pg from "pg";
@@ -91,10 +92,16 @@ async function pollPause(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 250));
 }
 
+/** The demo's own admin key, created in PostgreSQL below (as `npm run -s apikey` does). */
+let apiKey = "";
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${api}${path}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: {
+      authorization: `Bearer ${apiKey}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = (await response.json()) as T & { error?: { message?: string } };
@@ -113,7 +120,8 @@ try {
   );
   apps.push(sim);
   await waitForHttp(`http://${host}:${simPort}/__sim/stats`, sim);
-  const producer = startApp("producer", "producer", [], common);
+  // The simulator answers on http://: channels on it need LUXSCI_ALLOW_HTTP (LuxSci is https).
+  const producer = startApp("producer", "producer", [], { ...common, LUXSCI_ALLOW_HTTP: "true" });
   const board = startApp("dashboard", "dashboard", [], common);
   apps.push(producer, board);
   // Worker 1 also runs housekeeping: sweeps and the reconciler (Redis rebuilt from PostgreSQL).
@@ -126,6 +134,10 @@ try {
   say(`simulator, producer, dashboard and 2 workers are up`);
 
   const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
+  const db = new pg.Client({ connectionString: config.databaseUrl });
+  await db.connect();
+  ({ key: apiKey } = await createApiKey(db, { name: `demo-${stamp}`, scope: "admin" }));
+  say(`API key demo-${stamp} created (scope admin)`);
   const { channel } = await call<{ channel: { id: string } }>("POST", "/channels", {
     name: `demo-${stamp}`,
     apiUrl: `http://${host}:${simPort}/perl/api/v2`,
@@ -168,8 +180,6 @@ try {
   const dir = mkdtempSync(join(tmpdir(), "luxrelay-demo-"));
   const audience = writeDemoAudience(join(dir, "audience.csv"), contacts);
   // Addresses a previous sync put on the suppression list (seed 000 inbound step 9).
-  const db = new pg.Client({ connectionString: config.databaseUrl });
-  await db.connect();
   await db.query(
     `INSERT INTO suppression (email, source, reason)
      SELECT unnest($1::text[]), 'hard_fail', 'demo: earlier HardFail' ON CONFLICT DO NOTHING`,
@@ -178,7 +188,7 @@ try {
   await db.end();
   const uploadResponse = await fetch(`${api}/audiences?format=csv`, {
     method: "POST",
-    headers: { "content-type": "text/csv" },
+    headers: { "content-type": "text/csv", authorization: `Bearer ${apiKey}` },
     body: createReadStream(audience.path) as unknown as RequestInit["body"],
     duplex: "half",
   } as RequestInit);
@@ -261,6 +271,7 @@ try {
     say(
       `--keep: producer API ${api}, simulator http://${host}:${simPort}/__sim; Ctrl-C stops everything`,
     );
+    say(`to use the CLI: export LUXRELAY_API=${api} LUXRELAY_API_KEY=${apiKey}`);
   } else {
     await stopAll();
     say("stopped");

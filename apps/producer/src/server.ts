@@ -3,9 +3,15 @@ import type { Config } from "@luxrelay/config";
 import type { Logger } from "@luxrelay/logger";
 import type { OutboundDeps } from "@luxrelay/outbound";
 import type { Queue } from "bullmq";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from "fastify";
 import type { CatalogDeps } from "./catalog/context.ts";
-import { createErrorHandler } from "./http/errors.ts";
+import { useApiKeys } from "./http/auth.ts";
+import { createErrorHandler, type ErrorBody } from "./http/errors.ts";
 import { useZodValidation, zodSwaggerTransform } from "./http/zod.ts";
 import { audienceRoutes } from "./routes/audiences.ts";
 import { campaignRoutes } from "./routes/campaigns.ts";
@@ -43,6 +49,16 @@ export async function buildProducerApi(
     // below carries what an operator needs, and request bodies (secrets) are never logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT_BYTES,
+    // Errors fastify raises before routing (a path parameter over 100 characters, a bad
+    // %-escape) keep the API's one error shape, and don't echo the URL back.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const status = error.statusCode === 414 ? 414 : 400;
+      const message =
+        status === 414
+          ? "the URL is too long: a path parameter is over 100 characters"
+          : "the URL is not valid (a malformed %-escape?)";
+      reply.code(status).send({ error: { message } } satisfies ErrorBody);
+    },
   });
   app.addHook("onResponse", async (request, reply) => {
     request.log.debug(
@@ -51,10 +67,12 @@ export async function buildProducerApi(
         path: request.url.split("?")[0],
         statusCode: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime),
+        apiKeyName: request.apiKey?.name,
       },
       "request",
     );
   });
+  useApiKeys(app, deps.pool);
   useZodValidation(app);
   app.setErrorHandler(createErrorHandler(logger));
   app.setNotFoundHandler(async (request, reply) =>
@@ -70,6 +88,16 @@ export async function buildProducerApi(
         description: "Channels, campaigns, audiences and executions of luxrelay (LuxSci API v2).",
         version: "0.1.0",
       },
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: "http",
+            scheme: "bearer",
+            description: "An API key (npm run -s apikey -- create); scopes read < send < admin",
+          },
+        },
+      },
+      security: [{ apiKey: [] }],
     },
     transform: zodSwaggerTransform,
   });
@@ -77,6 +105,8 @@ export async function buildProducerApi(
   const catalog: CatalogDeps = {
     prisma: deps.prisma,
     secretKey: config.secretKey,
+    previousSecretKeys: config.previousSecretKeys,
+    allowHttpApiUrl: config.luxsci.allowHttp,
     stateDir: config.sync.stateDir,
     defaultApiUrl: config.luxsci.apiUrl,
     defaultSyncIntervalSeconds: config.sync.intervalSeconds,

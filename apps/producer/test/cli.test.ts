@@ -19,8 +19,15 @@ interface Run {
   stderr: string;
 }
 
-function start(args: string[]): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+function start(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): { child: ChildProcess; done: Promise<Run> } {
+  // The CLI reads its key from LUXRELAY_API_KEY, as a user's shell would hand it over.
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LUXRELAY_API_KEY: producer?.key, ...env },
+  });
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (chunk) => {
@@ -45,7 +52,9 @@ function api(): string[] {
 }
 
 beforeAll(async () => {
-  producer = await startTestProducer();
+  // `send --table contacts` below: a table audience must be allowed, and exist.
+  producer = await startTestProducer({ env: { AUDIENCE_TABLES: "contacts" } });
+  await producer.runtime.deps.pool.query("CREATE TABLE contacts (contact_id text, email text)");
   const channel = await call(producer.url, "POST", "/channels", { ...CHANNEL_BASE, name: "api" });
   channelId = channel.body.channel.id;
 });
@@ -96,6 +105,19 @@ describe("luxrelay CLI", () => {
     expect(command.stderr).toMatch(/unknown command 'chanel'/);
     expect(argument.stderr).toMatch(/missing required argument 'channel'/);
     expect(version).toMatchObject({ code: 0, stdout: "0.1.0\n" });
+  });
+
+  it("takes the API from LUXRELAY_API and the key from LUXRELAY_API_KEY, and says which is missing", async () => {
+    const byEnv = await start(["channel", "list", "--json"], { LUXRELAY_API: producer.url }).done;
+    expect(byEnv.code, byEnv.stderr).toBe(0);
+    expect(JSON.parse(byEnv.stdout).channels.length).toBeGreaterThan(0);
+    const noKey = await start(["channel", "list", ...api()], { LUXRELAY_API_KEY: "" }).done;
+    expect(noKey.code).toBe(1);
+    expect(noKey.stderr).toContain("API key is required");
+    expect(noKey.stderr).toContain("LUXRELAY_API_KEY, which is not set");
+    expect(noKey.stderr).toContain("npm run -s apikey -- create");
+    const help = await luxrelay("channel", "list", "--help");
+    expect(help.stdout).toContain("$LUXRELAY_API");
   });
 
   it("lists channels as JSON and as a summary, without secrets", async () => {
@@ -167,7 +189,7 @@ describe("luxrelay CLI", () => {
     expect(created.stdout).not.toContain("cli-secret-789");
 
     expect(invalid.code).toBe(1);
-    expect(invalid.stderr).toMatch(/^error: fromName: /);
+    expect(invalid.stderr).toMatch(/^error: fromName: /m);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("execution 999999 not found");
   });

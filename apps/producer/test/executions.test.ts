@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { compileVariant } from "@luxrelay/render";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHANNEL_BASE, call, startTestProducer, type TestProducer } from "./support.ts";
+import { authHeader, CHANNEL_BASE, call, startTestProducer, type TestProducer } from "./support.ts";
 
 // Campaigns, offers, variants, audiences and executions over real HTTP, PostgreSQL and Redis.
 // No workers run: an execution is checked up to its plan job in the queue.
@@ -16,7 +16,11 @@ let audienceId: string;
 const HTML = "<p>Hello {{ first_name }}</p>";
 
 beforeAll(async () => {
-  producer = await startTestProducer();
+  // The table audience below must be allowed and exist (audiences.test.ts: the refusals).
+  producer = await startTestProducer({ env: { AUDIENCE_TABLES: "crm.contacts" } });
+  await producer.runtime.deps.pool.query(
+    "CREATE SCHEMA crm; CREATE TABLE crm.contacts (contact_id text, email text)",
+  );
   const channel = await call(producer.url, "POST", "/channels", { ...CHANNEL_BASE, name: "c" });
   channelId = channel.body.channel.id;
 });
@@ -95,6 +99,33 @@ describe("campaigns, offers and variants", () => {
     expect(missingText.body.error.field).toBe("text");
   });
 
+  it("refuses a template that loops, pads or breaks the subject line in a trial render", async () => {
+    const put = (body: Record<string, unknown>) =>
+      call(producer.url, "PUT", `/offers/${offerId}/variants/a`, {
+        subject: "Hi",
+        html: HTML,
+        text: "Hi",
+        ...body,
+      });
+    const loops = await put({
+      html: "<p>{% for a in range(5000) %}{% for b in range(4000) %}x{% endfor %}{% endfor %}</p>",
+    });
+    expect(loops.status).toBe(400);
+    expect(loops.body.error.field).toBe("variants.a.html");
+    expect(loops.body.error.message).toMatch(/steps|time budget/);
+    const pads = await put({ text: "{{ 'a' | center(100000000) }}" });
+    expect(pads.status).toBe(400);
+    expect(pads.body.error.field).toBe("variants.a.text");
+    expect(pads.body.error.message).toMatch(/center: the result is over the limit/);
+    const subject = await put({ subject: "Hi {{ name }}", sample: { name: "Ann\r\nBcc: x" } });
+    expect(subject.status).toBe(400);
+    expect(subject.body.error.field).toBe("variants.a.subject");
+    expect(subject.body.error.message).toMatch(/line break/);
+    // Data the sample lacks is no reason to refuse: `join` of nothing fails only without it.
+    const needsData = await put({ text: "{{ items | join(', ') }}" });
+    expect(needsData.status).toBe(200);
+  });
+
   it("stores variants, replaces one by key, and shows them in order", async () => {
     const a = await call(producer.url, "PUT", `/offers/${offerId}/variants/a`, {
       subject: "Hello {{ first_name }}",
@@ -140,7 +171,7 @@ describe("audiences", () => {
     const csv = `${lines.join("\r\n")}\r\n`;
     const response = await fetch(`${producer.url}/audiences?format=csv`, {
       method: "POST",
-      headers: { "content-type": "text/csv" },
+      headers: { "content-type": "text/csv", ...authHeader(producer.url) },
       body: csv,
     });
     expect(response.status).toBe(201);
@@ -166,7 +197,7 @@ describe("audiences", () => {
       '{"contact_id":"1","email":"a@example.com"}\n\n{"contact_id":"2","email":"b@example.com"}';
     const response = await fetch(`${producer.url}/audiences`, {
       method: "POST",
-      headers: { "content-type": "application/x-ndjson" },
+      headers: { "content-type": "application/x-ndjson", ...authHeader(producer.url) },
       body: ndjson,
     });
     const reply = (await response.json()) as { rows: number; audience: { path: string } };
@@ -174,7 +205,7 @@ describe("audiences", () => {
     expect(await readFile(reply.audience.path, "utf8")).toBe(ndjson);
     const unknown = await fetch(`${producer.url}/audiences`, {
       method: "POST",
-      headers: { "content-type": "application/octet-stream" },
+      headers: { "content-type": "application/octet-stream", ...authHeader(producer.url) },
       body: "x",
     });
     expect(unknown.status).toBe(400);
@@ -315,7 +346,9 @@ describe("executions", () => {
         slotData: {},
       })),
     });
-    const response = await fetch(`${producer.url}/batches/${batch.id}/merge`);
+    const response = await fetch(`${producer.url}/batches/${batch.id}/merge`, {
+      headers: authHeader(producer.url),
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/csv/);
     const lines = (await response.text()).trim().split("\n");

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { type Config, loadConfig } from "@luxrelay/config";
+import { createApiKey } from "@luxrelay/db";
 import { createQueue, QUEUE_NAMES } from "@luxrelay/jobs";
 import { createLogger } from "@luxrelay/logger";
 import { createOutboundRuntime, type OutboundRuntime } from "@luxrelay/outbound";
@@ -27,23 +28,32 @@ export interface TestProducer {
   redis: TestQueues;
   stateDir: string;
   logs: string[];
+  /** An admin API key; call() sends it for requests to this producer. */
+  key: string;
   close(): Promise<void>;
 }
 
-export async function startTestProducer(): Promise<TestProducer> {
+/** The key call() sends to each test producer, by its URL. */
+const KEYS = new Map<string, string>();
+
+/** `env`: settings of this producer's own, over the machine's (e.g. AUDIENCE_TABLES). */
+export async function startTestProducer(
+  options: { env?: Record<string, string> } = {},
+): Promise<TestProducer> {
   const db = await createTestDatabase({ migrated: true });
   const redis = createTestQueues();
   const stateDir = await mkdtemp(join(tmpdir(), "lr-producer-"));
   // The machine's configuration (Redis, PostgreSQL), pointed at this test's own database,
   // queue prefix and state folder; LuxSci calls fail fast; channels created without
   // apiRetries take LUXSCI_RETRIES (3 here, 10 by default).
-  const base = loadConfig();
+  // biome-ignore lint/style/noProcessEnv: the machine's settings, as loadConfig() reads them
+  const base = loadConfig({ ...process.env, ...options.env });
   const config: Config = {
     ...base,
     nodeEnv: "test",
     databaseUrl: db.url,
     queuePrefix: redis.prefix,
-    luxsci: { ...base.luxsci, retries: 3, retryBaseMs: 10, timeoutMs: 5000 },
+    luxsci: { ...base.luxsci, allowHttp: true, retries: 3, retryBaseMs: 10, timeoutMs: 5000 },
     sync: { ...base.sync, stateDir },
   };
   const logs: string[] = [];
@@ -65,6 +75,8 @@ export async function startTestProducer(): Promise<TestProducer> {
   });
   const app = await buildProducerApi(runtime.deps, config, logger, { reportsQueue, realtimeQueue });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
+  const { key } = await createApiKey(runtime.deps.pool, { name: "test-admin", scope: "admin" });
+  KEYS.set(url, key);
   return {
     url,
     app,
@@ -74,7 +86,9 @@ export async function startTestProducer(): Promise<TestProducer> {
     redis,
     stateDir,
     logs,
+    key,
     async close() {
+      KEYS.delete(url);
       await app.close();
       await reportsQueue.close();
       await realtimeQueue.close();
@@ -93,16 +107,30 @@ export interface JsonResponse {
   text: string;
 }
 
-/** One JSON request; the reply parsed when it is JSON. */
+/** The Authorization header of a test producer's admin key (for requests made without call()). */
+export function authHeader(base: string): Record<string, string> {
+  const key = KEYS.get(base);
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+/**
+ * One JSON request with the producer's admin key (or `key`: another key, or null for none);
+ * the reply parsed when it is JSON.
+ */
 export async function call(
   base: string,
   method: string,
   path: string,
   body?: unknown,
+  options: { key?: string | null } = {},
 ): Promise<JsonResponse> {
+  const key = options.key === undefined ? KEYS.get(base) : options.key;
   const response = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: {
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();

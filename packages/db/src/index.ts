@@ -1,3 +1,26 @@
+export {
+  API_SCOPES,
+  ApiKeyInputError,
+  type ApiKeyRecord,
+  apiKeyDigest,
+  createApiKey,
+  findApiKey,
+  listApiKeys,
+  parseApiKey,
+  type Queryable,
+  revokeApiKey,
+  scopeAllows,
+  type TApiScope,
+  touchApiKey,
+} from "./api-keys.ts";
+export {
+  CHANNEL_SECRET_COLUMNS,
+  channelSecretField,
+  decryptChannelSecret,
+  encryptChannelSecret,
+  newChannelId,
+  type TChannelSecretColumn,
+} from "./channel-secrets.ts";
 export { createPrismaClient, type DatabaseOptions } from "./client.ts";
 export { withConnection } from "./connection.ts";
 export {
@@ -38,4 +61,18 @@ export {
   type PoolLogger,
   poolConfig,
 } from "./pools.ts";
-export { decryptSecret, encryptSecret, SecretDecryptionError } from "./secrets.ts";
+export {
+  decryptSecret,
+  encryptSecret,
+  isEncryptedUnder,
+  SecretDecryptionError,
+  type SecretField,
+  type SecretKeys,
+  secretKeyId,
+} from "./secrets.ts";
+export {
+  type RotationKeys,
+  type RotationResult,
+  rotateSecrets,
+  SECRET_COLUMNS,
+} from "./secrets-rotate.ts";

@@ -8,8 +8,6 @@ import { LineCounter } from "../catalog/line-counter.ts";
 // The CLI's only way in: the producer's HTTP API. Replies are JSON; errors arrive as
 // { error: { field?, message } } and become ApiError with the API's own words.
 
-export const DEFAULT_API_URL = "http://127.0.0.1:3000";
-
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -32,14 +30,18 @@ export interface UploadProgress {
 
 export class ApiClient {
   readonly baseUrl: string;
+  readonly #apiKey: string | undefined;
 
-  constructor(baseUrl: string) {
+  constructor(baseUrl: string, apiKey?: string) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.#apiKey = apiKey;
   }
 
   private async fetch(path: string, init: RequestInit): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.#apiKey) headers.set("authorization", `Bearer ${this.#apiKey}`);
     try {
-      return await fetch(`${this.baseUrl}${path}`, init);
+      return await fetch(`${this.baseUrl}${path}`, { ...init, headers });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new ApiError(
@@ -59,6 +61,12 @@ export class ApiClient {
     }
     if (!response.ok) {
       const error = (body as { error?: { field?: string; message?: string } } | undefined)?.error;
+      if (response.status === 401) {
+        throw new ApiError(
+          401,
+          `${error?.message ?? "unauthorized"} (the CLI sends LUXRELAY_API_KEY${this.#apiKey ? "" : ", which is not set"}; create a key with: npm run -s apikey -- create --name <name> --scope admin)`,
+        );
+      }
       throw new ApiError(
         response.status,
         error?.message ?? `HTTP ${response.status}: ${text.slice(0, 200)}`,

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
+import { loadCliEnv } from "@luxrelay/config";
 import type { Command } from "commander";
-import { ApiClient, DEFAULT_API_URL } from "./client.ts";
+import { ApiClient } from "./client.ts";
 
 // Options every command takes, and small parsers for option values.
 
@@ -19,12 +20,20 @@ export class UsageError extends Error {
 
 export function withCommon(command: CliCommand): CliCommand {
   return command
-    .option("--api <url>", "producer API base URL", DEFAULT_API_URL)
+    .option(
+      "--api <url>",
+      "producer API base URL (default: $LUXRELAY_API, else http://127.0.0.1:3000)",
+      loadCliEnv().apiUrl,
+    )
     .option("--json", "print the raw JSON reply");
 }
 
+/**
+ * A client for the API; the key comes from LUXRELAY_API_KEY only, never from an option, so
+ * it stays out of shell history and `ps`.
+ */
 export function clientOf(options: CommonOptions): ApiClient {
-  return new ApiClient(options.api);
+  return new ApiClient(options.api, loadCliEnv().apiKey);
 }
 
 export function positiveInt(value: string, name: string): number {

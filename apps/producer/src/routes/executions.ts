@@ -15,13 +15,13 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { resolveAudience, ZAudienceFileId } from "../catalog/audiences.ts";
 import { ZChannelId } from "../catalog/channels.ts";
-import { type RouteDeps, typed, ZNumericId } from "./context.ts";
+import { type RouteDeps, typed, ZNumericId, ZSerialId } from "./context.ts";
 
 const tags = ["executions"];
 
 export const ZExecutionCreate = z
   .object({
-    offerId: z.int().positive(),
+    offerId: ZSerialId,
     channelId: ZChannelId.shape.id,
     /** {type:"file",path,format} of an upload, or {type:"table",name}. */
     audience: ZAudience.optional(),
