@@ -200,4 +200,41 @@ describe("render limits end to end", () => {
       chids: [`${execution.id}_${fixture.offerId}_${fixture.channelId}_ok1`],
     });
   });
+
+  it("a seed whose proof breaks a limit fails alone; the customers are sent", async () => {
+    worker ??= await startWorkers(stack.config, stack.logger);
+    stack.sim.reset();
+    // range() over (address length × 400): the customers' 12 characters make 4,800 items, the
+    // seed's 37 make 14,800, past the 10,000 a range() may make.
+    const seeded = await createOfferFixture(stack, {
+      seeds: ["a-very-long-proof-address@example.com"],
+      variants: [
+        {
+          key: "a",
+          subject: "Hi {{ first_name }}",
+          html: "<p>{% for i in range((email | length) * 400) %}{% endfor %}Hi</p>",
+          text: "Hi",
+        },
+      ],
+    });
+    const execution = await createExecution(stack.deps, {
+      offerId: seeded.offerId,
+      channelId: seeded.channelId,
+      audience: {
+        type: "file",
+        path: writeNdjson([
+          { contact_id: "c1", email: "c1@x.example", first_name: "Bo" },
+          { contact_id: "c2", email: "c2@x.example", first_name: "Di" },
+        ]),
+        format: "ndjson",
+      },
+    });
+    expect(await waitForExecution(stack, execution.id, 30_000)).toBe("completed");
+    const status = await getExecutionStatus(stack.deps, execution.id);
+    const planned = status.log.find((entry) => entry.message.startsWith("planned"));
+    expect((planned?.data as { invalidRows?: unknown[] }).invalidRows).toEqual([
+      { row: 0, field: "seeds.0", message: expect.stringMatching(/^html line 1: .*range/) },
+    ]);
+    expect(stack.sim.ledger()).toMatchObject({ total: 2, duplicates: 0 });
+  });
 });

@@ -199,7 +199,14 @@ export class BatchPlanner {
       for (let i = 0; i < seeds.length; i++) {
         const email = seeds[i] as string;
         const contactId = seedContactId(group.group + 1, i + 1);
-        const slots = group.variant.compiled.renderSlots({ ...group.sample, email });
+        let slots: Record<string, string>;
+        try {
+          slots = group.variant.compiled.renderSlots({ ...group.sample, email });
+        } catch (error) {
+          // A seed's proof fails alone, as a recipient's would (row 0: not an audience row).
+          this.problem(0, `seeds.${i}`, (error as Error).message);
+          continue;
+        }
         const batch = this.place(group.variant, group.sample);
         this.counts.seeds++;
         yield this.line(contactId, email, slots, true, batch.seq);
