@@ -232,7 +232,7 @@ describe("render limits end to end", () => {
     expect(await waitForExecution(stack, execution.id, 30_000)).toBe("completed");
     const status = await getExecutionStatus(stack.deps, execution.id);
     const planned = status.log.find((entry) => entry.message.startsWith("planned"));
-    expect((planned?.data as { invalidRows?: unknown[] }).invalidRows).toEqual([
+    expect((planned?.data as { invalidRows?: unknown[] } | undefined)?.invalidRows).toEqual([
       { row: 0, field: "seeds.0", message: expect.stringMatching(/^html line 1: .*range/) },
     ]);
     expect(stack.sim.ledger()).toMatchObject({ total: 2, duplicates: 0 });
