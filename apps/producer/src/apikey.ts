@@ -1,5 +1,3 @@
-import { parseArgs } from "node:util";
-import { getConfigOrExit } from "@luxrelay/config";
 import {
   API_SCOPES,
   ApiKeyInputError,
@@ -8,7 +6,7 @@ import {
   revokeApiKey,
   type TApiScope,
 } from "@luxrelay/db";
-import pg from "pg";
+import { connectDatabase, fail, parseCommand } from "./admin-script.ts";
 
 // `npm run -s apikey -- create|list|revoke`: API keys, managed in PostgreSQL directly (so the
 // first key needs no key). `create` prints the new key alone on stdout, once: it is stored
@@ -32,33 +30,13 @@ Manages the producer API's keys in PostgreSQL (DATABASE_URL).
 The CLI (luxrelay) reads the key from LUXRELAY_API_KEY and the API URL from LUXRELAY_API.
 `;
 
-function fail(message: string, code = 2): never {
-  process.stderr.write(`error: ${message}\n`);
-  process.exit(code);
-}
-
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    name: { type: "string" },
-    scope: { type: "string", default: "read" },
-    json: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  },
+const { command, values } = parseCommand(HELP, {
+  name: { type: "string" },
+  scope: { type: "string", default: "read" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", default: false },
 });
-const command = positionals[0];
-if (values.help || !command) {
-  process.stdout.write(HELP);
-  process.exit(values.help ? 0 : 2);
-}
-
-const config = getConfigOrExit();
-const db = new pg.Client({ connectionString: config.databaseUrl });
-try {
-  await db.connect();
-} catch (error) {
-  fail(`cannot connect to PostgreSQL (DATABASE_URL): ${(error as Error).message}`, 1);
-}
+const { db } = await connectDatabase();
 
 try {
   if (command === "create") {

@@ -1,7 +1,5 @@
-import { parseArgs } from "node:util";
-import { getConfigOrExit } from "@luxrelay/config";
 import { rotateSecrets } from "@luxrelay/db";
-import pg from "pg";
+import { connectDatabase, fail, parseCommand } from "./admin-script.ts";
 
 // `npm run -s secrets -- rotate`: re-encrypts every stored secret under SECRET_KEY, in
 // PostgreSQL directly (packages/db secrets-rotate.ts). Run with the new key in SECRET_KEY and
@@ -22,34 +20,15 @@ Changing SECRET_KEY: 1. give every process SECRET_KEY=<new> SECRET_KEY_PREVIOUS=
 (restart them); 2. npm run -s secrets -- rotate; 3. drop SECRET_KEY_PREVIOUS and restart.
 `;
 
-function fail(message: string, code = 2): never {
-  process.stderr.write(`error: ${message}\n`);
-  process.exit(code);
-}
-
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    json: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  },
+const { command, values } = parseCommand(HELP, {
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", default: false },
 });
-const command = positionals[0];
-if (values.help || !command) {
-  process.stdout.write(HELP);
-  process.exit(values.help ? 0 : 2);
-}
 if (command !== "rotate") fail(`unknown command "${command}" (rotate; --help)`);
 
-const config = getConfigOrExit();
+const { config, db } = await connectDatabase();
 if (config.usingDevSecretKey) {
   process.stderr.write("warning: SECRET_KEY is not set: rotating to the development key\n");
-}
-const db = new pg.Client({ connectionString: config.databaseUrl });
-try {
-  await db.connect();
-} catch (error) {
-  fail(`cannot connect to PostgreSQL (DATABASE_URL): ${(error as Error).message}`, 1);
 }
 try {
   const result = await rotateSecrets(db, {
