@@ -235,6 +235,8 @@ describe("render limits end to end", () => {
     expect((planned?.data as { invalidRows?: unknown[] } | undefined)?.invalidRows).toEqual([
       { row: 0, field: "seeds.0", message: expect.stringMatching(/^html line 1: .*range/) },
     ]);
+    // A seed is not an audience row: the audience's counts still add up.
+    expect(status.audience).toMatchObject({ invalid: 0 });
     expect(stack.sim.ledger()).toMatchObject({ total: 2, duplicates: 0 });
   });
 });

@@ -262,6 +262,15 @@ describe("channels", () => {
       [{ apiUrl: elsewhere, luxsciSecret: "s" }, "luxsciPassword", /when apiUrl changes/],
       [{ sftpHost: "sftp.attacker.example" }, "sftpPassword", /when sftpHost changes/],
       [{ sftpPort: 2222 }, "sftpPassword", /when sftpPort changes/],
+      // An export request hands the SFTP password to the apiUrl (destination_password).
+      [
+        { apiUrl: elsewhere, luxsciSecret: "s", luxsciPassword: "p" },
+        "sftpPassword",
+        /when apiUrl changes/,
+      ],
+      // Unpinning (or re-pinning) would let the next test log in to whatever answers.
+      [{ sftpHostKey: null }, "sftpPassword", /when sftpHostKey changes/],
+      [{ sftpHostKey: `SHA256:${"A".repeat(43)}` }, "sftpPassword", /when sftpHostKey changes/],
       [{ sftpHostKey: "MD5:ab:cd" }, "sftpHostKey", /SHA256 fingerprint/],
     ];
     for (const [change, field, message] of cases) {

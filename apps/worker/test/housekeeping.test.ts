@@ -53,11 +53,21 @@ describe("sweep-audience-files", () => {
     await mkdir(dir);
     const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000);
     const sixDaysAgo = new Date(Date.now() - 6 * 86_400_000);
-    const files = { old: "old.csv", fresh: "fresh.ndjson", scheduled: "scheduled.csv" };
+    const files = {
+      old: "old.csv",
+      fresh: "fresh.ndjson",
+      scheduled: "scheduled.csv",
+      paused: "paused.csv",
+      failedPlan: "failed-plan.csv",
+      completed: "completed.csv",
+    };
     for (const [age, name] of [
       [eightDaysAgo, files.old],
       [sixDaysAgo, files.fresh],
       [eightDaysAgo, files.scheduled],
+      [eightDaysAgo, files.paused],
+      [eightDaysAgo, files.failedPlan],
+      [eightDaysAgo, files.completed],
     ] as const) {
       await writeFile(join(dir, name), "email\na@example.com\n");
       await utimes(join(dir, name), age, age);
@@ -88,6 +98,22 @@ describe("sweep-audience-files", () => {
         sendAt: new Date(Date.now() + 30 * 86_400_000),
       },
     });
+    // Paused mid-plan, and failed in planning (a replay plans it from the start): no batches
+    // yet, so the file is still needed. A completed execution's recipients are in PostgreSQL.
+    for (const [name, status] of [
+      [files.paused, "paused"],
+      [files.failedPlan, "failed"],
+      [files.completed, "completed"],
+    ] as const) {
+      await prisma.execution.create({
+        data: {
+          offerId: offer.id,
+          channelId,
+          audience: { type: "file", path: join(dir, name), format: "csv" },
+          status,
+        },
+      });
+    }
     await pools.close();
     // The worker may sweep at once on its own schedule: the job below makes sure it has.
     worker = await startWorkers(config, createLogger({ name: "worker", level: "warn" }));
@@ -108,6 +134,8 @@ describe("sweep-audience-files", () => {
       await events.close();
       await queue.close();
     }
-    expect((await readdir(dir)).sort()).toEqual([files.fresh, files.scheduled].sort());
+    expect((await readdir(dir)).sort()).toEqual(
+      [files.fresh, files.scheduled, files.paused, files.failedPlan].sort(),
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import {
   DEV_DASHBOARD_PASSWORD,
   DEV_SECRET_KEY,
@@ -80,6 +81,9 @@ export interface Config {
     tables: string[];
   };
 }
+
+/** The checkout's root (this file is packages/config/src/index.ts): relative paths start here. */
+const REPO_ROOT = resolve(import.meta.dirname, "../../..");
 
 // Never echo these values back: they are secrets.
 const SECRET_VARIABLES = new Set(["SECRET_KEY", "SECRET_KEY_PREVIOUS", "DASHBOARD_PASSWORD"]);
@@ -182,7 +186,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rescanWindowSeconds: e.SYNC_RESCAN_WINDOW_SECONDS,
       exportPollMs: e.EXPORT_POLL_MS,
       maxExportJobs: e.LUXSCI_MAX_EXPORT_JOBS,
-      stateDir: e.STATE_DIR,
+      // Relative to the checkout, not to each process's working directory: `npm run -w`
+      // starts the producer and the workers in different folders, which must share this one.
+      stateDir: resolve(REPO_ROOT, e.STATE_DIR),
       fileRetentionDays: e.STATE_FILE_RETENTION_DAYS,
     },
     audience: {

@@ -21,6 +21,9 @@ describe("loadConfig", () => {
     expect(config.luxsci).toMatchObject({ retries: 10, batchSize: 1000, retryBaseMs: 1000 });
     expect(config.secretKey).toHaveLength(32);
     expect(config.usingDevSecretKey).toBe(true);
+    // One state folder for every process, whatever folder npm started it in.
+    expect(config.sync.stateDir).toMatch(/^\/.+\/var\/state$/);
+    expect(loadConfig({ STATE_DIR: "/srv/lr" }).sync.stateDir).toBe("/srv/lr");
     // Retry, clean, pause and obliterate are for operators who ask for them.
     expect(config.dashboard.readOnly).toBe(true);
     expect(loadConfig({ DASHBOARD_READ_ONLY: "false" }).dashboard.readOnly).toBe(false);

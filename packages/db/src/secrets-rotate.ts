@@ -71,7 +71,7 @@ export async function rotateSecrets(
           if (stored == null || stored.startsWith(`v2:${keyId}:`)) continue;
           const field = { table, column, rowId };
           try {
-            const plaintext = decryptSecret(stored, decryptKeys, field);
+            const plaintext = decryptSecret(stored, decryptKeys, field, { acceptV1: true });
             updates.push([column, encryptSecret(plaintext, keys.current, field)]);
           } catch (error) {
             result.failed.push({ ...field, reason: (error as Error).message });

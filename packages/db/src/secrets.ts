@@ -125,10 +125,22 @@ function open(parsed: Parsed, key: Buffer, aad: Buffer | null): string | null {
  * value: the first key that opens it). Throws SecretDecryptionError, saying why but holding
  * nothing secret, when no key matches, the value was altered or it belongs elsewhere.
  */
-export function decryptSecret(stored: string, keys: SecretKeys, field: SecretField): string {
+export function decryptSecret(
+  stored: string,
+  keys: SecretKeys,
+  field: SecretField,
+  options: { acceptV1?: boolean } = {},
+): string {
   const list = keyList(keys);
   const parsed = parse(stored);
   if (parsed.keyId === null) {
+    // A v1 value is bound to nothing: copied into another row or column it would still open.
+    // Only `secrets rotate` reads it, to write it again as v2 where it is.
+    if (!options.acceptV1) {
+      throw new SecretDecryptionError(
+        "stored in the older v1 format, bound to no row: run npm run -s secrets -- rotate",
+      );
+    }
     for (const key of list) {
       const plaintext = open(parsed, key, null);
       if (plaintext !== null) return plaintext;

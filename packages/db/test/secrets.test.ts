@@ -78,13 +78,18 @@ describe("channel secret encryption (AES-256-GCM)", () => {
     expect(decryptSecret(stored, [current, previous], field)).toBe("old-secret");
   });
 
-  it("still reads v1 values (no associated data), with the current or a previous key", () => {
+  it("refuses v1 values (bound to no row) except for rotation, which reads them with either key", () => {
     const previous = randomBytes(32);
-    expect(decryptSecret(encryptV1("v1-secret", key), key, field)).toBe("v1-secret");
-    expect(decryptSecret(encryptV1("v1-secret", previous), [key, previous], field)).toBe(
+    const v1 = { acceptV1: true };
+    // Copied into any row, a v1 value would open: the running system refuses it.
+    expect(() => decryptSecret(encryptV1("v1-secret", key), key, field)).toThrow(
+      /older v1 format.*secrets -- rotate/,
+    );
+    expect(decryptSecret(encryptV1("v1-secret", key), key, field, v1)).toBe("v1-secret");
+    expect(decryptSecret(encryptV1("v1-secret", previous), [key, previous], field, v1)).toBe(
       "v1-secret",
     );
-    expect(() => decryptSecret(encryptV1("v1-secret", previous), key, field)).toThrow(
+    expect(() => decryptSecret(encryptV1("v1-secret", previous), key, field, v1)).toThrow(
       /wrong SECRET_KEY/,
     );
   });

@@ -4,9 +4,11 @@ import type { TChannelUpdate } from "./channels.ts";
 import type { CatalogDeps } from "./context.ts";
 
 // Secrets stay where they were given for (issue 14): a channel's stored LuxSci secret and
-// password are only ever sent to its apiUrl, its SFTP password to its SFTP host and port. So
-// a change of either destination takes the secrets again, and whoever may change a channel
-// can't point it, and the connectivity test, at a server of their choosing to collect them.
+// password are only ever sent to its apiUrl, its SFTP password to its SFTP host and port,
+// whose key is pinned, and to its apiUrl too (an export request names the SFTP destination
+// and its password for LuxSci to upload to). So a change of any of these takes the secrets
+// again, and whoever may change a channel can't point it, and the connectivity test, at a
+// server of their choosing to collect them.
 
 type ChannelRow = Prisma.ChannelModel;
 
@@ -27,11 +29,22 @@ export function checkSecretsFollowDestination(current: ChannelRow, input: TChann
       field,
       `required again when ${because} changes: the stored one is only sent where it was given for`,
     );
+  const keepsSftpPassword = current.sftpPasswordEnc !== null && input.sftpPassword === undefined;
   if (input.apiUrl !== undefined && input.apiUrl !== current.apiUrl) {
     if (input.luxsciSecret === undefined) throw again("luxsciSecret", "apiUrl");
     if (current.luxsciPasswordEnc !== null && input.luxsciPassword === undefined) {
       throw again("luxsciPassword", "apiUrl");
     }
+    // Export requests carry it to the apiUrl as destination_password.
+    if (keepsSftpPassword) throw again("sftpPassword", "apiUrl");
+  }
+  // Clearing or replacing the pin would let the next test log in to any server that answers.
+  if (
+    input.sftpHostKey !== undefined &&
+    input.sftpHostKey !== current.sftpHostKey &&
+    keepsSftpPassword
+  ) {
+    throw again("sftpPassword", "sftpHostKey");
   }
   const host = input.sftpHost === undefined ? current.sftpHost : input.sftpHost;
   if (

@@ -33,9 +33,11 @@ const SCOPE_OVERRIDES: Readonly<Record<string, TApiScope>> = {
 
 /** The scope a route needs; null for a public one. */
 export function requiredScope(method: string, url: string): TApiScope | null {
-  const route = `${method.toUpperCase()} ${url}`;
+  // fastify answers HEAD with the GET route: the same rule (a load balancer's HEAD probe).
+  const verb = method.toUpperCase() === "HEAD" ? "GET" : method.toUpperCase();
+  const route = `${verb} ${url}`;
   if (PUBLIC_ROUTES.has(route)) return null;
-  return SCOPE_OVERRIDES[route] ?? (method.toUpperCase() === "GET" ? "read" : "send");
+  return SCOPE_OVERRIDES[route] ?? (verb === "GET" ? "read" : "send");
 }
 
 /** Verified keys are kept this long, so scrypt runs once per key per period, not per call. */
@@ -43,6 +45,11 @@ const KEY_CACHE_MS = 30_000;
 const KEY_CACHE_MAX = 1000;
 /** last_used_at is a hint for operators: one write per key per minute. */
 const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * scrypt checks at once. Each takes 32 MiB and a libuv thread, which file I/O shares: a
+ * flood of wrong secrets for a known prefix waits its turn instead of stalling uploads.
+ */
+const MAX_KEY_CHECKS_AT_ONCE = 2;
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -64,12 +71,27 @@ function bearerOf(request: FastifyRequest): string | null {
 export function useApiKeys(app: FastifyInstance, db: Queryable): void {
   const cache = new Map<string, { record: ApiKeyRecord; until: number }>();
   const touched = new Map<number, number>();
+  let checking = 0;
+  const waiting: (() => void)[] = [];
+
+  async function check(key: string): Promise<ApiKeyRecord | null> {
+    // A finished check hands its slot to the next waiter, so at most this many ever run.
+    if (checking < MAX_KEY_CHECKS_AT_ONCE) checking++;
+    else await new Promise<void>((go) => waiting.push(go));
+    try {
+      return await findApiKey(db, key);
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else checking--;
+    }
+  }
 
   async function lookup(key: string): Promise<ApiKeyRecord | null> {
     const digest = apiKeyDigest(key);
     const cached = cache.get(digest);
     if (cached && cached.until > Date.now()) return cached.record;
-    const record = await findApiKey(db, key);
+    const record = await check(key);
     if (!record) {
       cache.delete(digest);
       return null;

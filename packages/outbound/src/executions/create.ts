@@ -1,3 +1,4 @@
+import { utimes } from "node:fs/promises";
 import { inspectAudienceFile } from "../audience/inspect.ts";
 import { type TAudience, ZAudience } from "../audience/source.ts";
 import { checkAudienceTable } from "../audience/table.ts";
@@ -81,4 +82,8 @@ async function checkAudience(deps: OutboundDeps, audience: TAudience): Promise<v
     return { field: "rows", message: `no such file ${audience.path}` };
   });
   if (problem) throw new OutboundInputError("audience", problem.message);
+  // A file an execution is about to read counts as fresh for the retention sweep, which
+  // deletes by age: an old upload sent again is not swept while its plan waits.
+  const now = new Date();
+  await utimes(audience.path, now, now);
 }

@@ -108,8 +108,9 @@ export class BatchPlanner {
 
   constructor(private readonly options: PlanRowsOptions) {}
 
-  private problem(row: number, field: string, message: string): void {
-    this.counts.invalid++;
+  /** A row that is not sent, with why; `audienceRow` false for a seed (not an invalid row). */
+  private problem(row: number, field: string, message: string, audienceRow = true): void {
+    if (audienceRow) this.counts.invalid++;
     if (this.problems.length < MAX_PROBLEMS_KEPT) {
       this.problems.push({ row, field: storable(field), message: storable(message) });
     }
@@ -204,7 +205,7 @@ export class BatchPlanner {
           slots = group.variant.compiled.renderSlots({ ...group.sample, email });
         } catch (error) {
           // A seed's proof fails alone, as a recipient's would (row 0: not an audience row).
-          this.problem(0, `seeds.${i}`, (error as Error).message);
+          this.problem(0, `seeds.${i}`, (error as Error).message, false);
           continue;
         }
         const batch = this.place(group.variant, group.sample);
