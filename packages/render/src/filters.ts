@@ -3,7 +3,8 @@ import { isText, RenderLimitError, textLength } from "./limits.ts";
 import { METER, overValue } from "./meter.ts";
 
 // The built-in filters and range(), bounded (issue 14). Each filter call is a step of the
-// recipient's render; text arguments and results are measured; the filters whose result can
+// recipient's render; arguments and results are measured (METER.bound: text, and lists and
+// dictionaries, which sort or sum may flatten in one native call); the filters whose result can
 // be far larger than their input (center, indent, replace, join, dump, string) have it
 // estimated before they run, and batch/slice their item count, so `'a' | center(100000000)`
 // is refused before it allocates. trim and striptags are replaced by linear versions with
@@ -68,18 +69,22 @@ const ITEM_COUNTS: Readonly<Record<string, (...args: unknown[]) => number>> = {
   slice: (_arr, slices) => Number(slices),
 };
 
+/**
+ * Filters that only count their input's items (keys), so a list or dictionary given them is
+ * not walked: `{{ items | length }}` in a loop over items stays linear. Text is measured.
+ */
+const COUNTING_FILTERS: ReadonlySet<string> = new Set(["length"]);
+
 function bounded(name: string, filter: TFilter): TFilter {
   const estimate = RESULT_ESTIMATES[name];
   const itemCount = ITEM_COUNTS[name];
+  const counting = COUNTING_FILTERS.has(name);
   return function boundedFilter(this: unknown, ...args: unknown[]): unknown {
     METER.step(0);
     const { limits } = METER;
     const cap = limits.maxValueChars;
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i];
-      if (typeof arg === "string" ? arg.length > cap : isText(arg) && arg.length > cap) {
-        throw overValue(`${name}: an argument`, (arg as { length: number }).length, limits);
-      }
+    for (let i = counting && !isText(args[0]) ? 1 : 0; i < args.length; i++) {
+      METER.bound(args[i], `${name}: an argument`);
     }
     if (estimate) {
       const size = estimate(cap, ...args);
@@ -93,11 +98,7 @@ function bounded(name: string, filter: TFilter): TFilter {
         );
       }
     }
-    const result = filter.apply(this, args);
-    if (isText(result) && result.length > cap) {
-      throw overValue(`${name}: the result`, result.length, limits);
-    }
-    return result;
+    return METER.bound(filter.apply(this, args), `${name}: the result`);
   };
 }
 
@@ -202,6 +203,8 @@ export function boundFilters(filters: Record<string, TFilter>): void {
 
 /** nunjucks' range (globals.js), refusing more than maxRangeItems items before making them. */
 export function boundedRange(start: unknown, stop?: unknown, step?: unknown): unknown[] {
+  // Number() below would flatten a list argument.
+  for (const arg of [start, stop, step]) METER.bound(arg, "range(): an argument");
   let from = start;
   let to = stop;
   let by = step;

@@ -27,6 +27,7 @@ interface TNodeClass {
 export interface TCompiler {
   buffer: string;
   compile(node: TNode, frame?: unknown): void;
+  _compileExpression(node: TNode, frame: unknown): void;
   getCode(): string;
   _emit(code: string): void;
   _emitLine(code: string): void;

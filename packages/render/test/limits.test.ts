@@ -188,6 +188,123 @@ describe("render limits", () => {
   });
 });
 
+describe("values a template builds", () => {
+  // A list doubled n times (`set l = [l, l]`) holds 2^n leaves in n steps; one native call
+  // (`l == "x"`, `l ~ ""`, sort) flattened it whole, out of reach of any step: 5.4 s per
+  // recipient at n = 24 before, twice as long for each more. Lists and dictionaries are now
+  // measured (shared sub-lists counted each time) wherever a template keeps, passes, makes or
+  // flattens one, so the doubling stops when it outgrows maxValueChars.
+  const DOUBLED = "{% set l = [1] %}{% for i in range(24) %}{% set l = [l, l] %}{% endfor %}";
+
+  it.each([
+    ["==", `${DOUBLED}{% if l == "x" %}{% endif %}`],
+    ["~ and length", `${DOUBLED}{{ (l ~ "") | length }}`],
+    ["sort", `${DOUBLED}{{ [l, l] | sort | length }}`],
+    [
+      "a macro's arguments",
+      '{% macro f(l, n) %}{% if n > 0 %}{{ f([l, l], n - 1) }}{% elif l == "x" %}{% endif %}{% endmacro %}{{ f([1], 24) }}',
+    ],
+  ])("stops a list doubled in a loop before it is flattened (%s)", (_form, source) => {
+    const { error, ms } = failure(html(source));
+    expect(error).toMatchObject({ part: "html", line: 1, limit: true });
+    expect(error.reason).toMatch(/a value is over the limit of 500000 characters/);
+    expect(ms).toBeLessThan(1_000);
+  });
+
+  it("measures a macro's arguments", () => {
+    const source = html("{% macro m(x) %}{{ x | length }}{% endmacro %}{{ m(items) }}");
+    const items = Array.from({ length: 300_000 }, (_, i) => i);
+    const { error } = failure(source, { items });
+    expect(error).toMatchObject({ limit: true });
+    expect(error.reason).toMatch(/a value is over the limit of 500000 characters/);
+    expect(compileVariant(source).renderSlots({ items: items.slice(0, 1_000) })).toEqual({
+      h0: "1000",
+    });
+  });
+
+  // A list grown past the limit by push (its items measured one at a time) is measured where
+  // something would flatten it.
+  const GROWN =
+    "{% set x = [1] %}{% for i in range(10) %}{% set x = [x, x] %}{% endfor %}" +
+    "{% set a = [] %}{% for i in range(20) %}{% set _ = a.push(x) %}{% endfor %}";
+  it.each([
+    ['a == "x"', /a value is over/],
+    ['a ~ ""', /a value is over/],
+    ["a + 1", /a value is over/],
+    ['a in "x"', /a value is over/],
+    ["a is divisibleby(3)", /a value is over/],
+    ["(a) < 1", /a value is over/],
+    ["a | sort", /sort: an argument is over/],
+    ["a | sum", /sum: an argument is over/],
+    ["a.toString()", /the value \.toString\(\) is called on is over/],
+    ["'x'.indexOf(a)", /an argument of \.indexOf\(\) is over/],
+    ["range(a)", /range\(\): an argument is over/],
+    ["{ k: a } | urlencode", /a value is over/],
+  ])("refuses %s on a list grown past the limit by push", (expression, reason) => {
+    const limits = { maxValueChars: 20_000 };
+    const { error, ms } = failure(html(`${GROWN}{{ ${expression} }}`), {}, limits);
+    expect(error).toMatchObject({ limit: true });
+    expect(error.reason).toMatch(reason);
+    expect(error.reason).toMatch(/limit of 20000 characters/);
+    expect(ms).toBeLessThan(1_000);
+    // One push fewer than the limit: the same expression is allowed.
+    expect(() =>
+      compileVariant(
+        html(`${GROWN.replace("range(20)", "range(2)")}{{ ${expression} }}`),
+        limits,
+      ).renderSlots({}),
+    ).not.toThrow(/over the limit/);
+  });
+
+  it("measures a method called later through a variable", () => {
+    const { error } = failure(
+      html(`${GROWN}{% set f = a.toString %}{{ f() | length }}`),
+      {},
+      { maxValueChars: 20_000 },
+    );
+    expect(error.reason).toMatch(/the value \.toString\(\) is called on is over/);
+  });
+
+  it("refuses a list nested deeper than any data", () => {
+    const { error } = failure(
+      html("{% set l = [] %}{% for i in range(40) %}{% set l = [l] %}{% endfor %}"),
+    );
+    expect(error).toMatchObject({ limit: true });
+    expect(error.reason).toBe("a value is nested over 32 levels deep");
+  });
+
+  it("keeps ordinary use of lists and dictionaries, linear in their size", () => {
+    const products = Array.from({ length: 1_000 }, (_, i) => ({
+      sku: `SKU-${i}`,
+      name: `Product ${i}`,
+      price: i + 0.5,
+      tags: ["new", "sale"],
+    }));
+    const numbers = Array.from({ length: 1_000 }, (_, i) => i);
+    const variant = compileVariant(
+      html(
+        [
+          "{% for n in numbers %}{{ n }},{% endfor %}",
+          "{% for p in products %}<li>{{ p.name }} {{ p.price | round(2) }}{% if p.tags[1] == 'sale' and loop.index < products | length %};{% endif %}</li>{% endfor %}",
+          "{% macro row(p, all) %}{{ p.sku }}/{{ all | length }}{% endmacro %}{% for p in products %}{{ row(p, products) }}{% endfor %}",
+          "{% set cheap = [] %}{% for p in products %}{% if p.price < 100 %}{% set _ = cheap.push({ sku: p.sku, tags: p.tags }) %}{% endif %}{% endfor %}",
+          "|{{ cheap | length }}|{{ (products | sort(true, false, 'price') | first).sku }}|{{ numbers | sum }}",
+          "|{{ products[5].sku in ['SKU-5', 'x'] }}|{{ products | selectattr('price') | length }}",
+        ].join(""),
+      ),
+    );
+    const started = performance.now();
+    const out = variant.renderFull({ products, numbers }).html;
+    const slots = variant.renderSlots({ products, numbers });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(variant.renderFromSlots(slots).html).toBe(out);
+    expect(out).toContain("0,1,2,");
+    expect(out).toContain("999,<li>Product 0 0.5;</li>");
+    expect(out).toContain("<li>Product 999 999.5</li>SKU-0/1000");
+    expect(out).toContain("SKU-999/1000|100|SKU-999|499500|true|1000");
+  });
+});
+
 describe("linear trim and striptags", () => {
   const reference = new nunjucks.Environment();
   const variant = (source: string) => compileVariant({ subject: "s", html: null, text: source });
@@ -247,6 +364,10 @@ describe("trialRender", () => {
     expect(refusal({ subject: "Hi\n{{ email }}", html: null, text: null })).toMatchObject({
       part: "subject",
     });
+    const doubled = html(
+      '{% set l = [1] %}{% for i in range(24) %}{% set l = [l, l] %}{% endfor %}{% if l == "x" %}{% endif %}',
+    );
+    expect(refusal(doubled)).toMatchObject({ part: "html", limit: true });
   });
 
   it("passes a template that needs data the sample lacks", () => {
