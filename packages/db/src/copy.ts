@@ -32,6 +32,24 @@ const ESCAPES = /[\\\n\r\t]/g;
 const escapeChar = (ch: string) =>
   ch === "\\" ? "\\\\" : ch === "\n" ? "\\n" : ch === "\r" ? "\\r" : "\\t";
 
+// Reading it back: a backslash escapes the next character, and \b \f \n \r \t \v stand for
+// the control characters they name (a json column keeps the raw line breaks it was written with).
+const COPY_ESCAPES: Record<string, string> = {
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  v: "\v",
+};
+
+/** A field of COPY's text format as its text: \N is null. */
+export function copyField(raw: string): string | null {
+  if (raw === "\\N") return null;
+  if (!raw.includes("\\")) return raw;
+  return raw.replace(/\\(.)/gs, (_, ch: string) => COPY_ESCAPES[ch] ?? ch);
+}
+
 /** One value as a field of a COPY text line. */
 export function copyValue(value: CopyValue): string {
   if (value === null || value === undefined) return "\\N";

@@ -27,6 +27,7 @@ export {
   type CopyOptions,
   type CopyRow,
   type CopyValue,
+  copyField,
   copyLines,
   copyRows,
   copyRowsIgnoringConflicts,

@@ -1,3 +1,4 @@
+import { copyField } from "@luxrelay/db";
 import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { toEpochMs } from "../import/epoch-ms.ts";
@@ -15,22 +16,6 @@ import { SUPPRESSION_SOURCES } from "./suppression.ts";
 const LF = 0x0a;
 const SUPPRESSING_TYPES = sqlTypeList(Object.keys(SUPPRESSION_SOURCES));
 const FAILURES = sqlTypeList(FAILURE_TYPES);
-
-const COPY_ESCAPES: Record<string, string> = {
-  b: "\b",
-  f: "\f",
-  n: "\n",
-  r: "\r",
-  t: "\t",
-  v: "\v",
-};
-
-/** A field of COPY's text format: \N is null; a backslash escapes the next character. */
-export function copyField(raw: string): string | null {
-  if (raw === "\\N") return null;
-  if (!raw.includes("\\")) return raw;
-  return raw.replace(/\\(.)/gs, (_, ch: string) => COPY_ESCAPES[ch] ?? ch);
-}
 
 /** A stored event as the apply step reads it. */
 export interface StoredEvent extends AppliedEvent {

@@ -1,6 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
-import { quoteIdent } from "@luxrelay/db";
+import { copyField, quoteIdent } from "@luxrelay/db";
 import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { z } from "zod";
@@ -176,19 +176,6 @@ async function* readNdjson(path: string, limits: AudienceLimits): AsyncGenerator
   }
 }
 
-// COPY's text format escapes a backslash, and \b \f \n \r \t \v (a json column keeps the raw
-// line breaks it was written with); each comes back as the character it stands for.
-const COPY_ESCAPES: Record<string, string> = {
-  b: "\b",
-  f: "\f",
-  n: "\n",
-  r: "\r",
-  t: "\t",
-  v: "\v",
-};
-const unescapeCopy = (text: string) =>
-  text.includes("\\") ? text.replace(/\\(.)/g, (_, c: string) => COPY_ESCAPES[c] ?? c) : text;
-
 async function* readTable(
   pool: pg.Pool,
   name: string,
@@ -207,7 +194,7 @@ async function* readTable(
       }
       let attributes: Record<string, AudienceValue>;
       try {
-        attributes = JSON.parse(unescapeCopy(bytes.toString("utf8")));
+        attributes = JSON.parse(copyField(bytes.toString("utf8")) ?? "{}");
       } catch (error) {
         yield problemRow(row, "row", `unreadable row: ${(error as Error).message}`);
         continue;
