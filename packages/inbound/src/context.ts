@@ -1,12 +1,11 @@
+import type { LuxSciAdapter } from "@luxrelay/channels";
 import type { PrismaClient } from "@luxrelay/db";
 import type { Logger } from "@luxrelay/logger";
-import type { LuxSciClient } from "@luxrelay/luxsci";
-import type { ChannelCredentials } from "@luxrelay/outbound";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 
-// What the inbound sync needs, built once by the worker (STYLE.md 1).
+// What the inbound sync needs, built once by the worker (docs/architecture.md "Code style" 1).
 
 export interface SyncSettings {
   /** Where export files are downloaded before import (STATE_DIR/reports). */
@@ -41,7 +40,8 @@ export interface SyncDeps {
   queuePrefix: string;
   logger: Logger;
   queues: { reports: Queue; exports: Queue };
-  luxsci(channel: ChannelCredentials): LuxSciClient;
+  /** LuxSci behind the channel adapter (packages/channels). */
+  luxsci: LuxSciAdapter;
   /** SECRET_KEY: decrypts the channel's SFTP password. */
   secretKey: Buffer;
   /** SECRET_KEY_PREVIOUS: still accepted while a rotation is under way. */

@@ -1,8 +1,8 @@
+import { createLuxSciAdapter } from "@luxrelay/channels";
 import type { Config } from "@luxrelay/config";
 import { createProcessPools, type DatabasePools } from "@luxrelay/db";
 import { createQueue, createRedisConnection, QUEUE_NAMES } from "@luxrelay/jobs";
 import type { Logger } from "@luxrelay/logger";
-import { createLuxSciClientFactory } from "@luxrelay/outbound";
 import type { SyncDeps } from "./context.ts";
 import { SFTP_TIMEOUT_MS } from "./sync/sftp.ts";
 
@@ -33,7 +33,7 @@ export function createSyncRuntime(
     reports: createQueue(QUEUE_NAMES.reports, context),
     exports: createQueue(QUEUE_NAMES.exports, context),
   };
-  const luxsci = createLuxSciClientFactory({
+  const luxsci = createLuxSciAdapter({
     secretKey: config.secretKey,
     previousSecretKeys: config.previousSecretKeys,
     retryBaseMs: config.luxsci.retryBaseMs,
@@ -66,7 +66,7 @@ export function createSyncRuntime(
   return {
     deps,
     async close() {
-      await Promise.allSettled([queues.reports.close(), queues.exports.close(), luxsci.closeAll()]);
+      await Promise.allSettled([queues.reports.close(), queues.exports.close(), luxsci.close()]);
       if (!pools) await database.close();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -43,7 +43,7 @@ export async function withStandInApiSync<T>(
       ...deps,
       prisma,
       queues: {} as SyncDeps["queues"],
-      luxsci: () => client,
+      luxsci: { client: () => client } as unknown as SyncDeps["luxsci"],
       secretKey: Buffer.alloc(32),
       settings: {
         stateDir: tmpdir(),

@@ -1,22 +1,12 @@
+import type { LuxSciAdapter } from "@luxrelay/channels";
 import type { PrismaClient } from "@luxrelay/db";
 import type { Logger } from "@luxrelay/logger";
-import type { LuxSciClient } from "@luxrelay/luxsci";
 import type { FlowProducer, Queue } from "bullmq";
 import type pg from "pg";
 import type { SettleRule } from "./send/settle.ts";
 
-// What the outbound services need, built once by an app (STYLE.md 1: apps wire, packages work).
-
-export interface ChannelCredentials {
-  id: string;
-  apiUrl: string;
-  luxsciUser: string;
-  luxsciToken: string;
-  luxsciSecretEnc: string;
-  luxsciPasswordEnc: string | null;
-  apiRetries: number;
-  updatedAt: Date;
-}
+// What the outbound services need, built once by an app (docs/architecture.md "Code style" 1:
+// apps wire, packages work).
 
 export interface OutboundDeps {
   prisma: PrismaClient;
@@ -25,8 +15,8 @@ export interface OutboundDeps {
   queues: { plan: Queue; send: Queue; finalize: Queue };
   flow: FlowProducer;
   logger: Logger;
-  /** A LuxSci client for a channel (cached per channel and its last update). */
-  luxsci(channel: ChannelCredentials, options?: { forSend?: boolean }): LuxSciClient;
+  /** LuxSci behind the channel adapter: its clients (cached per channel and its last update). */
+  luxsci: LuxSciAdapter;
   /** Where uploaded audiences live (shared by producer and workers). */
   stateDir: string;
   /**

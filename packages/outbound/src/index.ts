@@ -12,7 +12,7 @@ export {
 } from "./audience/source.ts";
 export { checkAudienceTable, LUXRELAY_TABLES } from "./audience/table.ts";
 export { testChannelConnectivity } from "./channels/connectivity.ts";
-export type { ChannelCredentials, OutboundDeps } from "./context.ts";
+export type { OutboundDeps } from "./context.ts";
 export {
   ExecutionStateError,
   LockLostError,
@@ -32,7 +32,6 @@ export { replayExecution } from "./executions/replay.ts";
 export { type ExecutionStatusView, getExecutionStatus } from "./executions/status.ts";
 export { type FinalizeResult, finalizeExecution } from "./finalize.ts";
 export { chidOf, templateTitleOf, trackingIdOf } from "./ids.ts";
-export { createLuxSciClientFactory, type LuxSciFactoryOptions } from "./luxsci.ts";
 export { finalizeJobId, sendJobId } from "./plan/enqueue.ts";
 export { type PlanResult, planExecution } from "./plan/plan-execution.ts";
 export {

@@ -1,3 +1,4 @@
+import { createLuxSciAdapter } from "@luxrelay/channels";
 import type { Config } from "@luxrelay/config";
 import { createProcessPools, type DatabasePools } from "@luxrelay/db";
 import {
@@ -8,7 +9,6 @@ import {
 } from "@luxrelay/jobs";
 import type { Logger } from "@luxrelay/logger";
 import type { OutboundDeps } from "./context.ts";
-import { createLuxSciClientFactory } from "./luxsci.ts";
 
 // The wiring the producer and the workers share: one Prisma client, one pg pool, one Redis
 // connection for queues, the LuxSci client factory. Apps call this once and close() on exit.
@@ -40,7 +40,7 @@ export function createOutboundRuntime(
     finalize: createQueue(QUEUE_NAMES.finalize, context),
   };
   const flow = createFlowProducer(context);
-  const luxsci = createLuxSciClientFactory({
+  const luxsci = createLuxSciAdapter({
     secretKey: config.secretKey,
     previousSecretKeys: config.previousSecretKeys,
     retryBaseMs: config.luxsci.retryBaseMs,
@@ -70,7 +70,7 @@ export function createOutboundRuntime(
       await Promise.allSettled([
         ...Object.values(queues).map((queue) => queue.close()),
         flow.close(),
-        luxsci.closeAll(),
+        luxsci.close(),
       ]);
       if (!pools) await database.close();
       await connection.quit().catch(() => connection.disconnect());

@@ -1,9 +1,9 @@
 import type { Redis } from "ioredis";
 import type { StoredEvent } from "./read-events.ts";
 
-// DESIGN "Inbound state sync": events also go to a stream so that downstream workflows can
-// react. One Redis Stream per deployment; payload fields: packages/inbound/README.md "Events
-// stream".
+// docs/architecture.md "Inbound state sync": events also go to a stream so that downstream
+// workflows can react. One Redis Stream per deployment; payload fields: packages/inbound/README.md
+// "Events stream".
 //
 // Exactly once: each channel has a mark in Redis, the id of the last email_event it added to
 // the stream, and the script that adds a batch skips ids at or below it and moves it, in one

@@ -182,7 +182,7 @@ export async function syncChannelByApi(
   options: { pageSize?: number; progress?: SyncProgress } = {},
 ): Promise<ApiSyncResult> {
   const channel = await loadChannel(deps, channelId);
-  const client = deps.luxsci(channel);
+  const client = deps.luxsci.client(channel);
   const applying = applyInBackground(deps, channelId);
   const timezone = channelTimezone(channel);
   const sync: ReportSync = {

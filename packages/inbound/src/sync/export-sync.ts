@@ -65,7 +65,7 @@ async function fail(deps: SyncDeps, id: number, error: string): Promise<ExportSt
 export async function stepExportJob(deps: SyncDeps, exportJobId: number): Promise<ExportStep> {
   const job = await deps.prisma.exportJob.findUniqueOrThrow({ where: { id: exportJobId } });
   const channel = await loadChannel(deps, job.channelId);
-  const client = deps.luxsci(channel);
+  const client = deps.luxsci.client(channel);
   const kind = job.reportType as ReportKind;
   const log = deps.logger.child({ exportJobId, channelId: channel.id, kind });
   if (!channel.sftpHost || !channel.sftpUser || !channel.sftpPasswordEnc) {

@@ -75,7 +75,11 @@ export async function runChannelSync(
       };
     }
     const { exportJobIds } = set;
-    const suppressions = await importLuxSciSuppressions(deps, channelId, deps.luxsci(channel));
+    const suppressions = await importLuxSciSuppressions(
+      deps,
+      channelId,
+      deps.luxsci.client(channel),
+    );
     deps.logger.info({ channelId, exportJobIds }, "channel sync: exports requested");
     return { channelId, mode: "export", exportJobIds, suppressions };
   } finally {

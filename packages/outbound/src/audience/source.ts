@@ -8,8 +8,8 @@ import { OutboundInputError } from "../errors.ts";
 import { readCsvRecords } from "./csv.ts";
 import { readLines } from "./lines.ts";
 
-// Where an execution's recipients come from (DESIGN "Outbound" 3): an uploaded CSV or NDJSON
-// file under the state folder, or a table already in PostgreSQL. Every source streams, so a
+// Where an execution's recipients come from (docs/architecture.md "Outbound" 3): an uploaded CSV or
+// NDJSON file under the state folder, or a table already in PostgreSQL. Every source streams, so a
 // million rows never sit in memory, and yields rows numbered as the user counts them (CSV: the
 // header is line 1, the first contact row 2; NDJSON and tables: from 1). A row that can't be
 // read (issue 14: stray quotes, NUL, bytes that aren't UTF-8, over-long records) comes out as

@@ -6,20 +6,5 @@ import { NotFoundError } from "../errors.ts";
 export async function testChannelConnectivity(deps: OutboundDeps, channelId: string) {
   const channel = await deps.prisma.channel.findUnique({ where: { id: channelId } });
   if (!channel) throw new NotFoundError("channel", channelId);
-  const started = performance.now();
-  try {
-    const profile = await deps.luxsci(channel).getProfile();
-    return {
-      ok: true as const,
-      ms: Math.round(performance.now() - started),
-      account: profile.account ?? null,
-      uid: profile.uid ?? null,
-    };
-  } catch (error) {
-    return {
-      ok: false as const,
-      ms: Math.round(performance.now() - started),
-      error: (error as Error).message,
-    };
-  }
+  return deps.luxsci.testConnectivity(channel);
 }

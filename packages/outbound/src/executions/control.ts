@@ -2,8 +2,8 @@ import type { OutboundDeps } from "../context.ts";
 import { ExecutionStateError, NotFoundError } from "../errors.ts";
 import { planJobId } from "../plan/enqueue.ts";
 
-// Pause, resume and cancel (DESIGN "Outbound" 10). A paused execution's batch jobs put
-// themselves back (delayed) until it resumes; a cancelled one's jobs end without sending and
+// Pause, resume and cancel (docs/architecture.md "Outbound" 10). A paused execution's batch jobs
+// put themselves back (delayed) until it resumes; a cancelled one's jobs end without sending and
 // its finalize still runs to delete templates. Each is a conditional update: a completed
 // execution can't be paused, a cancelled one can't resume.
 

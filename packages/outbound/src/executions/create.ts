@@ -7,9 +7,9 @@ import { NotFoundError, OutboundInputError } from "../errors.ts";
 import { enqueuePlan } from "../plan/enqueue.ts";
 import { splitRuleProblem, ZVariantRule } from "../plan/variants.ts";
 
-// DESIGN "Outbound" 1 and 10: an execution of an offer on a channel, now or at `sendAt`.
-// LuxSci cannot schedule, so a scheduled execution is a delayed plan job: planning (and so
-// suppression) happens at send time, against the suppression list of that moment. What the
+// docs/architecture.md "Outbound" 1 and 10: an execution of an offer on a channel, now or at
+// `sendAt`. LuxSci cannot schedule, so a scheduled execution is a delayed plan job: planning (and
+// so suppression) happens at send time, against the suppression list of that moment. What the
 // plan would only fail on later (issue 14) is refused here: a split rule naming a variant the
 // offer lacks, a table audience not allowed or not there, a file with no rows or no email.
 

@@ -23,8 +23,8 @@ import { BatchPlanner, RECIPIENT_COLUMNS } from "./plan-rows.ts";
 import { ensureTemplates } from "./templates.ts";
 import { compileVariants, variantChooser, ZVariantRule } from "./variants.ts";
 
-// Seed 000 outbound steps 1-6 as one job (DESIGN "Outbound" 2-3): connectivity test, stream
-// the audience into batches, persist recipients and batches in one transaction (COPY), one
+// Seed 000 outbound steps 1-6 as one job (docs/architecture.md "Outbound" 2-3): connectivity test,
+// stream the audience into batches, persist recipients and batches in one transaction (COPY), one
 // template per content group, tracking id, then the send flow. Every step can run twice: a
 // re-run finds the batches already there and only finishes what is missing.
 
@@ -106,7 +106,7 @@ async function planOnce(deps: OutboundDeps, executionId: number): Promise<PlanRe
     loadChannel(pool, execution.channelId),
     loadOffer(pool, execution.offerId),
   ]);
-  const client = deps.luxsci(channel);
+  const client = deps.luxsci.client(channel);
 
   // Step 1: connectivity test before anything is queued.
   try {

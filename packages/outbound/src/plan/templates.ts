@@ -87,7 +87,7 @@ export async function deleteTemplates(
     try {
       if (row.luxsciTemplateId) {
         const channel = await loadChannel(deps.pool, row.channelId);
-        await deps.luxsci(channel).deleteTemplate(row.luxsciTemplateId);
+        await deps.luxsci.client(channel).deleteTemplate(row.luxsciTemplateId);
       }
       await deps.pool.query(
         "UPDATE luxsci_template SET state = 'deleted', deleted_at = now() WHERE id = $1",

@@ -11,8 +11,8 @@ import { z } from "zod";
 import type { AudienceValue } from "../audience/source.ts";
 import { OutboundInputError } from "../errors.ts";
 
-// Which content variant a recipient gets (DESIGN "Outbound" 1): the value of an audience
-// attribute naming the variant key, or a rule, or the first variant.
+// Which content variant a recipient gets (docs/architecture.md "Outbound" 1): the value of an
+// audience attribute naming the variant key, or a rule, or the first variant.
 
 /** A variant key: what PUT /offers/{id}/variants/{key} takes, and what a split rule names. */
 export const VARIANT_KEY = /^[A-Za-z0-9_-]{1,64}$/;

@@ -1,5 +1,5 @@
-// The micro-batcher (DESIGN "Realtime sends"): contacts waiting for the same content group
-// and channel go out together, at `maxBatch` waiting or `flushMs` after the first arrived,
+// The micro-batcher (docs/architecture.md "Realtime sends"): contacts waiting for the same content
+// group and channel go out together, at `maxBatch` waiting or `flushMs` after the first arrived,
 // so one POST carries many messages under load and a lone contact leaves within the delay.
 
 export interface BatcherOptions<T, R> {

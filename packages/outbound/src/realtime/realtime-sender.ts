@@ -26,8 +26,8 @@ import { countRealtime } from "./activity.ts";
 import { MicroBatcher } from "./batcher.ts";
 import { ensureRealtimeTemplate } from "./templates.ts";
 
-// Realtime sends (seed 000: "ideal for Queue Listeners", DESIGN "Realtime sends"): one job per
-// contact, micro-batched per content group and channel into one POST, with the same
+// Realtime sends (seed 000: "ideal for Queue Listeners", docs/architecture.md "Realtime sends"):
+// one job per contact, micro-batched per content group and channel into one POST, with the same
 // guarantees as batch sends. Each request key is a recipient row of the offer's realtime
 // execution (contact id `<contact>~<key>[~<part>]`), so a key is sent at most once: a row that exists
 // already is either sent (its result is returned) or had a call whose outcome is unknown: it
@@ -306,7 +306,7 @@ export class RealtimeSender {
     const unsettled = waiting.filter((item) => rows.get(item.contactId)?.unsettled);
     if (unsettled.length === 0) return waiting;
     const marks = unsettled.map((item) => rows.get(item.contactId)?.unsettled as Unsettled);
-    const { found, readFrom } = await readSentReport(this.deps.luxsci(channel), {
+    const { found, readFrom } = await readSentReport(this.deps.luxsci.client(channel), {
       chidPrefix: `_${channel.id}_`,
       chids: new Set(unsettled.map((item) => item.chid)),
       since: new Date(Math.min(...marks.map((mark) => mark.since.getTime()))),
@@ -376,7 +376,7 @@ export class RealtimeSender {
     if (!variant)
       throw new Error(`content ${contentHash.slice(0, 12)} is no longer in offer ${offerId}`);
     const templateId = await ensureRealtimeTemplate(this.deps, channel, offerId, variant);
-    const client = this.deps.luxsci(channel, { forSend: true });
+    const client = this.deps.luxsci.client(channel, { forSend: true });
     const mark = markBeforeCall(await client.serverTime(), this.deps.settle);
     const marked = await this.deps.pool.query<{ id: string }>(
       `UPDATE recipient SET unsettled_since = $2, settle_after = $3

@@ -1,3 +1,4 @@
+import type { ChannelCredentials } from "@luxrelay/channels";
 import type { OutboundDeps } from "../context.ts";
 import { NotFoundError, RetryLaterError } from "../errors.ts";
 import { templateTitleOf } from "../ids.ts";
@@ -64,9 +65,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function ensureRealtimeTemplate(
   deps: OutboundDeps,
-  channel: { id: string; clientId: string; secure: boolean } & Parameters<
-    OutboundDeps["luxsci"]
-  >[0],
+  channel: { id: string; clientId: string; secure: boolean } & ChannelCredentials,
   offerId: number,
   variant: PlannedVariant,
 ): Promise<string> {
@@ -127,8 +126,8 @@ async function createClaimed(
 ): Promise<string> {
   let luxsciTemplateId: string;
   try {
-    luxsciTemplateId = await deps
-      .luxsci(channel)
+    luxsciTemplateId = await deps.luxsci
+      .client(channel)
       .createTemplate(templateInputOf(title, variant.compiled, channel.secure));
   } catch (error) {
     // Give the claim up at once so the next send tries again without waiting it out.
@@ -145,7 +144,7 @@ async function createClaimed(
   );
   if (!kept.rowCount) {
     // Rolled back while it was being made: it goes too, and this send comes back later.
-    await deps.luxsci(channel).deleteTemplate(luxsciTemplateId);
+    await deps.luxsci.client(channel).deleteTemplate(luxsciTemplateId);
     throw new RetryLaterError(1_000, "the offer's realtime templates were rolled back meanwhile");
   }
   deps.logger.info(

@@ -1,8 +1,8 @@
 import { type LuxSciClient, type ReportRow, SERVER_CLOCK_UNCERTAINTY_MS } from "@luxrelay/luxsci";
 
-// DESIGN "Exactly once": what LuxSci's sent report already holds of some chids (settle.ts
-// decides when that answer can be trusted). The chid filter is the execution's prefix and the
-// window starts a little before the unsettled call, so the scan covers only what this
+// docs/architecture.md "Exactly once": what LuxSci's sent report already holds of some chids
+// (settle.ts decides when that answer can be trusted). The chid filter is the execution's prefix
+// and the window starts a little before the unsettled call, so the scan covers only what this
 // execution sent since then.
 
 /** The value of a tracked header on a report row (header1..header3 / headerN_value). */

@@ -110,7 +110,7 @@ export async function sendBatch(
   if (batch.unsettled_since && batch.settle_after) {
     // An earlier call's outcome is unknown: what LuxSci has is recorded, the rest waits until
     // the sent report can be trusted to show everything that call sent.
-    const outcome = await settleUnsettled(deps.luxsci(channel), {
+    const outcome = await settleUnsettled(deps.luxsci.client(channel), {
       chidPrefix: chidOf(executionId, execution.offerId, channel.id, ""),
       chids: new Set(toSend.map((r) => r.chid)),
       unsettled: { since: batch.unsettled_since, settleAfter: batch.settle_after },
@@ -142,7 +142,7 @@ export async function sendBatch(
     toSend,
   );
 
-  const client = deps.luxsci(channel, { forSend: true });
+  const client = deps.luxsci.client(channel, { forSend: true });
   let sendmailIds: string[] = [];
   if (toSend.length > 0) {
     try {

@@ -1,0 +1,15 @@
+// Channel adapters: what is specific to a kind of channel, used by both pipelines
+// (docs/architecture.md "Channel adapters"). The package's only public door.
+export {
+  CHANNEL_TYPES,
+  type ChannelAdapter,
+  type ConnectivityResult,
+  type SecretColumn,
+  type TChannelType,
+} from "./adapter.ts";
+export {
+  type ChannelCredentials,
+  createLuxSciAdapter,
+  type LuxSciAdapter,
+  type LuxSciAdapterOptions,
+} from "./luxsci/adapter.ts";
