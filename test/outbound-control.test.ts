@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeContacts, writeCsv } from "./helpers/audience.ts";
 import { createOfferFixture, type Stack, startStack, waitForExecution } from "./helpers/stack.ts";
 
-// Replay, scheduling, pause/resume, cancel, seeds and the mail-merge export (DESIGN
+// Replay, scheduling, pause/resume, cancel, seeds and the mail-merge export (docs/architecture.md
 // "Outbound" 9-10), with in-process workers against the simulator.
 
 const VARIANT = {

@@ -1,9 +1,9 @@
 import { redactString } from "@luxrelay/logger";
 
-// What the dashboard shows of a job (STYLE.md 3, 12): jobs carry ids, and an operator needs
-// the ids to find the rows. Anything else a payload might carry by mistake (a recipient list,
-// merge data, a channel password, an SFTP URL with its password) is hidden or reduced to a
-// count, so opening the board never leaks what the logs are careful not to write.
+// What the dashboard shows of a job (docs/architecture.md "Code style" 3, 12): jobs carry ids, and
+// an operator needs the ids to find the rows. Anything else a payload might carry by mistake (a
+// recipient list, merge data, a channel password, an SFTP URL with its password) is hidden or
+// reduced to a count, so opening the board never leaks what the logs are careful not to write.
 
 export const REDACTED = "[redacted]";
 

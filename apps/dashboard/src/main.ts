@@ -3,8 +3,8 @@ import { ALL_QUEUES, createQueue, createRedisConnection } from "@luxrelay/jobs";
 import { createLogger } from "@luxrelay/logger";
 import { buildDashboard } from "./index.ts";
 
-// Entry point of the dashboard. Apps are thin (STYLE.md 1): parse config, build dependencies,
-// serve, stop cleanly on SIGTERM. Everything else lives in buildDashboard.
+// Entry point of the dashboard. Apps are thin (docs/architecture.md "Code style" 1): parse config,
+// build dependencies, serve, stop cleanly on SIGTERM. Everything else lives in buildDashboard.
 const config = getConfigOrExit();
 const log = createLogger({ name: "dashboard", level: config.logLevel });
 

@@ -1,7 +1,7 @@
 import { hash32, mulberry32 } from "./prng.ts";
 
-// Fault injection per route (DESIGN "The simulator"): what the seed's retry list is about
-// (timeouts, resets, 429, 502/503/504), what a shared LuxSci server does under load
+// Fault injection per route (docs/architecture.md "The simulator"): what the seed's retry list is
+// about (timeouts, resets, 429, 502/503/504), what a shared LuxSci server does under load
 // (latency, a requests-per-minute cap, limits answered as 401, a call taken in only after the
 // client's timeout fired). Rates are drawn from a PRNG seeded by (seed, route), so a given
 // request order meets the same faults every run.

@@ -4,11 +4,12 @@ import { Interner } from "./intern.ts";
 import type { MergedMessage } from "./merge.ts";
 import { fromBase62, hash32, toBase62 } from "./prng.ts";
 
-// The ledger of every accepted message: the proof of exactly-once (DESIGN "Exactly once":
-// no recipient twice, none lost, under kill -9). It must hold a million entries in well under
-// 1 GB, so it is columnar and almost entirely off the JS heap: typed arrays for numbers,
-// interned ids for repeating strings (from, other headers), UTF-8 string columns for the
-// per-message `to`, chid and subject, and a 16-byte hash instead of the body.
+// The ledger of every accepted message: the proof of exactly-once
+// (docs/architecture.md "Exactly once": no recipient twice, none lost, under kill -9). It must
+// hold a million entries in well under 1 GB, so it is columnar and almost entirely off the JS
+// heap: typed arrays for numbers, interned ids for repeating strings (from, other headers),
+// UTF-8 string columns for the per-message `to`, chid and subject, and a 16-byte hash instead of
+// the body.
 
 export type HeaderPair = readonly [string, string];
 

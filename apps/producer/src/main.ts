@@ -4,8 +4,8 @@ import { createLogger } from "@luxrelay/logger";
 import { createOutboundRuntime } from "@luxrelay/outbound";
 import { buildProducerApi } from "./server.ts";
 
-// Entry point of the producer. Apps are thin (STYLE.md 1): parse config, build dependencies,
-// serve, stop cleanly on SIGTERM. Everything else lives in buildProducerApi.
+// Entry point of the producer. Apps are thin (docs/architecture.md "Code style" 1): parse config,
+// build dependencies, serve, stop cleanly on SIGTERM. Everything else lives in buildProducerApi.
 const config = getConfigOrExit();
 const log = createLogger({ name: "producer", level: config.logLevel });
 if (config.usingDevSecretKey) log.warn("SECRET_KEY not set: channel secrets use the dev key");

@@ -2,7 +2,8 @@ import { getConfigOrExit } from "@luxrelay/config";
 import { createLogger } from "@luxrelay/logger";
 import { startWorkers } from "./index.ts";
 
-// Entry point of the worker (STYLE.md 1): config, wiring, handlers, clean stop on SIGTERM.
+// Entry point of the worker (docs/architecture.md "Code style" 1): config, wiring, handlers, clean
+// stop on SIGTERM.
 const config = getConfigOrExit();
 const log = createLogger({ name: "worker", level: config.logLevel });
 const worker = await startWorkers(config, log);

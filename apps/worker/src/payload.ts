@@ -1,6 +1,7 @@
 import { type Job, UnrecoverableError } from "bullmq";
 
-// Payloads are parsed at the worker door (STYLE.md 2): a malformed one fails for good.
+// Payloads are parsed at the worker door (docs/architecture.md "Code style" 2): a malformed one
+// fails for good.
 
 interface Schema<T> {
   safeParse(data: unknown): { success: true; data: T } | { success: false; error: Error };

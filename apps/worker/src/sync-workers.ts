@@ -27,9 +27,9 @@ import {
 import { DelayedError, Worker } from "bullmq";
 import { parsePayload } from "./payload.ts";
 
-// The `reports` and `housekeeping` roles (DESIGN "Inbound state sync"): a sync run per channel
-// on its schedule, the export steps (global concurrency = LuxSci's max_jobs; waits are delayed
-// jobs), and the sweeps of old report files and uploaded audiences.
+// The `reports` and `housekeeping` roles (docs/architecture.md "Inbound state sync"): a sync run
+// per channel on its schedule, the export steps (global concurrency = LuxSci's max_jobs; waits are
+// delayed jobs), and the sweeps of old report files and uploaded audiences.
 
 /** How often the reports role re-reads channels to add, change or drop their schedules. */
 const SCHEDULE_REFRESH_MS = 60_000;

@@ -1,6 +1,7 @@
 // The `luxrelay` CLI's own environment: where the API is and the key to call it with. Apart
 // from loadConfig because the CLI needs none of the server's settings (and must not fail on
-// them), but here because nothing outside packages/config reads process.env (STYLE.md 6).
+// them), but here because nothing outside packages/config reads process.env
+// (docs/architecture.md "Code style" 6).
 
 export const DEFAULT_API_URL = "http://127.0.0.1:3000";
 

@@ -1,9 +1,10 @@
 import { z } from "zod";
 
-// The whole environment of luxrelay, in one place (STYLE.md 6: config parsed once). Every
-// variable says what it expects, so a bad value fails start-up with its name and the reason.
-// Defaults are chosen so that `npm run demo` and `npm test` work on a fresh machine with local
-// Redis and PostgreSQL; production (NODE_ENV=production) must set the secrets explicitly.
+// The whole environment of luxrelay, in one place (docs/architecture.md "Code style" 6: config
+// parsed once). Every variable says what it expects, so a bad value fails start-up with its name
+// and the reason. Defaults are chosen so that `npm run demo` and `npm test` work on a fresh machine
+// with local Redis and PostgreSQL; production (NODE_ENV=production) must set the secrets
+// explicitly.
 
 export const WORKER_ROLES = ["send", "reports", "housekeeping", "realtime"] as const;
 export type TWorkerRole = (typeof WORKER_ROLES)[number];

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { jobId } from "./queues.ts";
 
-// Payload schemas of every job (STYLE.md 2, 3): producers and workers import the same entry,
-// and a payload carries ids only (claim check): recipients, content and credentials stay in
-// PostgreSQL. Workers parse at the door with safeParse.
+// Payload schemas of every job (docs/architecture.md "Code style" 2, 3): producers and workers
+// import the same entry, and a payload carries ids only (claim check): recipients, content and
+// credentials stay in PostgreSQL. Workers parse at the door with safeParse.
 
 const id = z.number().int().positive();
 

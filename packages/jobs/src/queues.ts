@@ -1,6 +1,6 @@
-// The catalogue of queues (STYLE.md 2). Producers and workers import these names, never
-// string literals, so a queue can't be misspelled on one side. Payload schemas and default
-// job options join each entry as the issues that own the queues add their jobs.
+// The catalogue of queues (docs/architecture.md "Code style" 2). Producers and workers import these
+// names, never string literals, so a queue can't be misspelled on one side. Payload schemas and
+// default job options join each entry as the issues that own the queues add their jobs.
 
 export const QUEUE_NAMES = {
   /** One job per execution: stream the audience, cut batches, enqueue the send flow. */
@@ -32,8 +32,9 @@ export const ROLE_QUEUES = {
 } as const satisfies Record<string, readonly TQueueName[]>;
 
 /**
- * Job ids are business keys (STYLE.md 3) so that enqueueing twice is a no-op. BullMQ
- * forbids ':' in custom ids (it separates key parts), so refuse it here, early and clearly.
+ * Job ids are business keys (docs/architecture.md "Code style" 3) so that enqueueing twice is a
+ * no-op. BullMQ forbids ':' in custom ids (it separates key parts), so refuse it here, early and
+ * clearly.
  */
 export function jobId(kind: string, ...parts: (string | number)[]): string {
   const id = [kind, ...parts].join("-");

@@ -108,8 +108,9 @@ export interface LoggerOptions {
 }
 
 /**
- * A pino logger that writes one JSON line per event (STYLE.md 12) and never writes a secret:
- * every object and message passes through redactSecrets before it is serialised.
+ * A pino logger that writes one JSON line per event (docs/architecture.md "Code style" 12) and
+ * never writes a secret: every object and message passes through redactSecrets before it is
+ * serialised.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const logger = pino(

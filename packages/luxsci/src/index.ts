@@ -1,5 +1,5 @@
-// The typed LuxSci API v2 client: the package's only public door (STYLE.md 1).
-// Wire contract: docs/luxsci-contract.md (seed 000).
+// The typed LuxSci API v2 client: the package's only public door
+// (docs/architecture.md "Code style" 1). Wire contract: docs/luxsci-contract.md (seed 000).
 
 export { LuxSciClient, type LuxSciClientOptions } from "./client.ts";
 export { epochSeconds, formatLuxSciDate, parseLuxSciDate } from "./dates.ts";

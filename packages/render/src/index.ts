@@ -1,5 +1,5 @@
 // @luxrelay/render: content variants (nunjucks, sandboxed) compiled into a LuxSci template
-// plus per-recipient slot values (DESIGN "Outbound fulfillment", render model point 4).
+// plus per-recipient slot values (docs/architecture.md "Render model").
 
 export { compileVariant } from "./compile-variant.ts";
 export { DEFAULT_RENDER_LIMITS, type TRenderLimits } from "./limits.ts";

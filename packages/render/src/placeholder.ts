@@ -1,6 +1,6 @@
-// LuxSci's placeholder syntax is not in the seeds (DESIGN "Render model" 4), so it lives in
-// this one file: slotPlaceholder writes it, apps/luxsci-sim/src/merge.ts fills it. Changing
-// the syntax is one edit here plus that one in the simulator.
+// LuxSci's placeholder syntax is not in the seeds (docs/architecture.md "Render model" 4), so it
+// lives in this one file: slotPlaceholder writes it, apps/luxsci-sim/src/merge.ts fills it.
+// Changing the syntax is one edit here plus that one in the simulator.
 
 const SLOT_NAME = /^[A-Za-z0-9_.-]+$/;
 

@@ -3,8 +3,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileVariant, TemplateError } from "../src/index.ts";
 
-// The render model's invariant (DESIGN "Render model" 4), on random templates and data,
-// with the simulator's own merge: merge(template, renderSlots(data)) === renderFull(data).
+// The render model's invariant (docs/architecture.md "Render model" 4), on random templates and
+// data, with the simulator's own merge: merge(template, renderSlots(data)) === renderFull(data).
 
 const PARTS = ["subject", "html", "text"] as const;
 const VAR = fc.constantFrom("a", "b", "c", "list", "missing");

@@ -16,8 +16,8 @@ import type { CatalogDeps } from "./context.ts";
 import { AudienceTooLargeError } from "./errors.ts";
 import { LineCounter } from "./line-counter.ts";
 
-// Audiences (DESIGN "Outbound" 3): an upload is streamed to the state folder the workers
-// share, never held in memory, and counted on the way. An execution names an uploaded file
+// Audiences (docs/architecture.md "Outbound" 3): an upload is streamed to the state folder the
+// workers share, never held in memory, and counted on the way. An execution names an uploaded file
 // (by id or path) or a table already in PostgreSQL. An upload over AUDIENCE_MAX_BYTES, or
 // one the planner could do nothing with (no rows, no email column), is refused and not kept.
 

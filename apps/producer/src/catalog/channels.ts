@@ -5,9 +5,9 @@ import { checkApiUrl, checkSecretsFollowDestination, sftpMoved } from "./channel
 import type { CatalogDeps } from "./context.ts";
 import { ConflictError } from "./errors.ts";
 
-// Channels (DESIGN "Outbound" 1): LuxSci credentials and sending settings. Secrets arrive in
-// plaintext once, are encrypted with SECRET_KEY (bound to the channel's row and column) before
-// they touch the database, and never leave again: views say hasSecret / hasPassword /
+// Channels (docs/architecture.md "Outbound" 1): LuxSci credentials and sending settings. Secrets
+// arrive in plaintext once, are encrypted with SECRET_KEY (bound to the channel's row and column)
+// before they touch the database, and never leave again: views say hasSecret / hasPassword /
 // hasSftpPassword instead. A stored secret only ever goes where it was given for: moving the
 // channel's apiUrl or SFTP destination takes the secrets again, so whoever can change a
 // channel can't send its stored credentials to a server of their choosing.

@@ -4,7 +4,7 @@ import type { CatalogDeps } from "./context.ts";
 import { ConflictError } from "./errors.ts";
 
 // Offers: what is sent (content variants, how a recipient's variant is chosen) and the seed
-// list that receives every send of it (DESIGN "Outbound" 10).
+// list that receives every send of it (docs/architecture.md "Outbound" 10).
 
 /** A seed list: valid addresses, lowercased and de-duplicated (a seed gets one copy). */
 export const ZSeeds = z

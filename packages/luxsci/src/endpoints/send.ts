@@ -8,7 +8,8 @@ export interface SendOptions {
   /**
    * Attempts for this call instead of the client's. A send is not idempotent: a timeout or a
    * 502/504 after LuxSci accepted it, retried here, sends twice. Callers that check the sent
-   * report before resending (DESIGN "Exactly once") can pass 1 and retry at the job level.
+   * report before resending (docs/architecture.md "Exactly once") can pass 1 and retry at the job
+   * level.
    */
   maxAttempts?: number;
 }

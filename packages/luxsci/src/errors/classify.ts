@@ -7,8 +7,8 @@ import { LuxSciRequestError } from "./request-error.ts";
 import { LuxSciRetryableError } from "./retryable-error.ts";
 
 // The one place where a transport failure or an HTTP reply becomes a named outcome
-// (STYLE.md 5). Seed 000 "Which error codes are retry-able?" lists .NET WebException statuses;
-// their Node/undici equivalents are below.
+// (docs/architecture.md "Code style" 5). Seed 000 "Which error codes are retry-able?" lists .NET
+// WebException statuses; their Node/undici equivalents are below.
 
 /** HTTP statuses on seed 000's list: NotFound, RequestTimeout, ExpectationFailed,
  * TooManyRequest, BadGateway, ServiceUnavailable, GatewayTimeout. (500 is not on it.) */

@@ -20,8 +20,9 @@ export interface LuxSciErrorContext {
 }
 
 /**
- * Base of every error the client throws (STYLE.md 5: errors are classified once, here).
- * Handlers switch on the subclass; `retryable` says whether trying the same call later can help.
+ * Base of every error the client throws (docs/architecture.md "Code style" 5: errors are classified
+ * once, here). Handlers switch on the subclass; `retryable` says whether trying the same call later
+ * can help.
  */
 export abstract class LuxSciError extends Error {
   abstract readonly retryable: boolean;
@@ -35,7 +36,7 @@ export abstract class LuxSciError extends Error {
    * Whether LuxSci certainly did not act on the call: a refusal it answered (4xx, 429, 503,
    * `success: 0`) or a connection that never opened. False means the outcome is unknown (a
    * timeout, a reset, 500/502/504, a lost or garbled reply): for a send, the messages may have
-   * been accepted, and only LuxSci's sent report can tell (DESIGN "Exactly once").
+   * been accepted, and only LuxSci's sent report can tell (docs/architecture.md "Exactly once").
    */
   readonly refused: boolean;
 
