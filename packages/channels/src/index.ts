@@ -13,3 +13,15 @@ export {
   type LuxSciAdapter,
   type LuxSciAdapterOptions,
 } from "./luxsci/adapter.ts";
+export {
+  type DownloadedFile,
+  downloadReportFile,
+  hostKeyFingerprint,
+  probeSftp,
+  SFTP_TIMEOUT_MS,
+  SftpError,
+  SftpFileMissingError,
+  SftpHostKeyError,
+  type SftpLocation,
+} from "./sftp.ts";
+export { type SftpTestDeps, type SftpTestResult, testChannelSftp } from "./sftp-test.ts";

@@ -51,18 +51,6 @@ export {
   type SyncRunResult,
   scheduleChannelSyncs,
 } from "./sync/run-sync.ts";
-export {
-  type DownloadedFile,
-  downloadReportFile,
-  hostKeyFingerprint,
-  probeSftp,
-  SFTP_TIMEOUT_MS,
-  SftpError,
-  SftpFileMissingError,
-  SftpHostKeyError,
-  type SftpLocation,
-} from "./sync/sftp.ts";
-export { type SftpTestDeps, type SftpTestResult, testChannelSftp } from "./sync/sftp-test.ts";
 export { importLuxSciSuppressions } from "./sync/suppression-list.ts";
 export { sweepReportFiles } from "./sync/sweep.ts";
 export {

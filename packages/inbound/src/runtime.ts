@@ -1,10 +1,9 @@
-import { createLuxSciAdapter } from "@luxrelay/channels";
+import { createLuxSciAdapter, SFTP_TIMEOUT_MS } from "@luxrelay/channels";
 import type { Config } from "@luxrelay/config";
 import { createProcessPools, type DatabasePools } from "@luxrelay/db";
 import { createQueue, createRedisConnection, QUEUE_NAMES } from "@luxrelay/jobs";
 import type { Logger } from "@luxrelay/logger";
 import type { SyncDeps } from "./context.ts";
-import { SFTP_TIMEOUT_MS } from "./sync/sftp.ts";
 
 // The wiring of the inbound sync, built once by a worker (or a test) from the config.
 

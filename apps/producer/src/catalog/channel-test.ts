@@ -1,4 +1,4 @@
-import { type SftpTestResult, testChannelSftp } from "@luxrelay/inbound";
+import { type SftpTestResult, testChannelSftp } from "@luxrelay/channels";
 import { type OutboundDeps, testChannelConnectivity } from "@luxrelay/outbound";
 import type { CatalogDeps } from "./context.ts";
 

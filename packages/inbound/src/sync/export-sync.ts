@@ -1,5 +1,11 @@
 import { access, rm } from "node:fs/promises";
 import { join } from "node:path";
+import {
+  type DownloadedFile,
+  downloadReportFile,
+  SftpFileMissingError,
+  SftpHostKeyError,
+} from "@luxrelay/channels";
 import { decryptChannelSecret } from "@luxrelay/db";
 import {
   isPlainFileName,
@@ -14,12 +20,6 @@ import { importReportRows, ReportIncompleteError } from "../import/import-rows.t
 import { IMPORTED_COLUMNS } from "../import/map-row.ts";
 import type { ImportResult } from "../import/types.ts";
 import { channelTimezone, chidFilter, loadChannel } from "./channel.ts";
-import {
-  type DownloadedFile,
-  downloadReportFile,
-  SftpFileMissingError,
-  SftpHostKeyError,
-} from "./sftp.ts";
 import { sweepReportFiles } from "./sweep.ts";
 import { advanceWatermark, planReportRead, watermarkLimit } from "./watermark.ts";
 
