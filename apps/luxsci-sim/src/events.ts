@@ -1,4 +1,4 @@
-import { hash32, mulberry32, pick, randomInt } from "./prng.ts";
+import { hash32, mulberry32, pick, randomInt } from "@luxrelay/sim-kit";
 
 // Deterministic delivery events (seed 000 inbound step 1: sent, delivered, opens, clicks, fbl;
 // step 10: the suppression list). Everything about one message is drawn from a PRNG seeded

@@ -1,10 +1,10 @@
 import { posix } from "node:path";
 import { Readable } from "node:stream";
+import { hash32 } from "@luxrelay/sim-kit";
 import SftpClient from "ssh2-sftp-client";
 import { formatGmt, type SimClock } from "./clock.ts";
 import { csvLine } from "./csv.ts";
 import type { ExportStepTimings, ResolvedAccount } from "./options.ts";
-import { hash32 } from "./prng.ts";
 import { REPORT_HEADERS, type ReportKind } from "./reports/headers.ts";
 import type { ReportQuery } from "./reports/query.ts";
 import { buildRow } from "./reports/rows.ts";

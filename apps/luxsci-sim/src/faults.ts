@@ -1,4 +1,4 @@
-import { hash32, mulberry32 } from "./prng.ts";
+import { hash32, mulberry32 } from "@luxrelay/sim-kit";
 
 // Fault injection per route (docs/architecture.md "The simulator"): what the seed's retry list is
 // about (timeouts, resets, 429, 502/503/504), what a shared LuxSci server does under load

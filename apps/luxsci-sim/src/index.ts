@@ -22,6 +22,7 @@ import { SimState } from "./state.ts";
 // The simulator's only public door: start one in-process (tests, benchmarks, the demo) or
 // through the CLI (src/main.ts). The helpers mirror the /__sim admin API.
 
+export { mulberry32 } from "@luxrelay/sim-kit";
 export type { DuplicateKey, LedgerSummary, SeedLedgerOptions } from "./admin.ts";
 export type { TEventDelays, TEventRates } from "./events.ts";
 export type { FaultRule, FaultSettings } from "./faults.ts";
@@ -30,7 +31,6 @@ export type { MergedMessage } from "./merge.ts";
 export { compilePart, fillPart, mergeTemplate } from "./merge.ts";
 export type { ExportStepTimings, SimAccount, SimulatorOptions } from "./options.ts";
 export { ADMIN_PATH, BASE_PATH, DEMO_ACCOUNT } from "./options.ts";
-export { mulberry32 } from "./prng.ts";
 export { REPORT_HEADERS, type ReportKind } from "./reports/headers.ts";
 export type { ReportSettings } from "./reports/settings.ts";
 

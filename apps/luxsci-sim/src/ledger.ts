@@ -1,8 +1,8 @@
+import { fromBase62, hash32, toBase62 } from "@luxrelay/sim-kit";
 import { StringColumn } from "./columns.ts";
 import { DELIVERED, type EventModel, type EventSummary, summarizeEvents } from "./events.ts";
 import { Interner } from "./intern.ts";
 import type { MergedMessage } from "./merge.ts";
-import { fromBase62, hash32, toBase62 } from "./prng.ts";
 
 // The ledger of every accepted message: the proof of exactly-once
 // (docs/architecture.md "Exactly once": no recipient twice, none lost, under kill -9). It must

@@ -1,4 +1,4 @@
-import { hash32, mulberry32 } from "./prng.ts";
+import { hash32, mulberry32 } from "@luxrelay/sim-kit";
 
 // Fault injection per route, as luxsci-sim's (docs/architecture.md "The simulator"): what a
 // client's retry policy must survive. Rates are drawn from a PRNG seeded by (seed, route), so a

@@ -1,6 +1,6 @@
+import { unitDraw } from "@luxrelay/sim-kit";
 import { invalidParameter, recipientLimitExceeded, resourceNotFound } from "./errors.ts";
 import { API_BASE, MAX_RECORDS_PER_CALL, type ResolvedAccount } from "./options.ts";
-import { unitDraw } from "./prng.ts";
 import {
   HASH_COLUMNS,
   MATCH_COLUMNS,

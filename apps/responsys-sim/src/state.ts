@@ -1,9 +1,9 @@
+import { hash32 } from "@luxrelay/sim-kit";
 import { SimClock } from "./clock.ts";
 import { Faults } from "./faults.ts";
 import { TriggerLedger } from "./ledger.ts";
 import { RateLimiter } from "./limits.ts";
 import type { ResolvedAccount, ResolvedOptions } from "./options.ts";
-import { hash32 } from "./prng.ts";
 import { AccountLists } from "./profiles.ts";
 import { TokenStore } from "./tokens.ts";
 

@@ -1,5 +1,5 @@
+import { hash32, hashIndex } from "@luxrelay/sim-kit";
 import type { Ledger } from "../ledger.ts";
-import { hash32, hashIndex } from "../prng.ts";
 import type { ReportKind } from "./headers.ts";
 import type { ReportSettings } from "./settings.ts";
 

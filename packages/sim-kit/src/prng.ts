@@ -1,5 +1,5 @@
-// Seeded randomness: every "random" outcome of the simulator (event outcomes, fault draws,
-// sendmail id prefixes) comes from here, so a run is reproducible from --seed.
+// Seeded randomness: every "random" outcome of a simulator (event outcomes, fault draws, ids)
+// comes from here, so a run is reproducible from --seed.
 
 /** FNV-1a 32-bit hash of a string, mixed with a numeric seed. */
 export function hash32(text: string, seed = 0): number {
@@ -71,4 +71,9 @@ export function fromBase62(text: string): number {
     value = value * 62 + digit;
   }
   return value;
+}
+
+/** A float in [0, 1) fixed by (text, seed): the same record draws the same every call. */
+export function unitDraw(text: string, seed: number): number {
+  return hash32(text, seed) / 4294967296;
 }

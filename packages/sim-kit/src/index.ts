@@ -1,0 +1,13 @@
+// What the simulators share (apps/luxsci-sim, apps/responsys-sim): seeded randomness, so a run
+// is reproducible from --seed. Nothing of luxrelay's clients or pipelines: a simulator must not
+// share their assumptions.
+export {
+  fromBase62,
+  hash32,
+  hashIndex,
+  mulberry32,
+  pick,
+  randomInt,
+  toBase62,
+  unitDraw,
+} from "./prng.ts";
