@@ -1,4 +1,4 @@
-import { hash32, mulberry32 } from "@luxrelay/sim-kit";
+import { FaultRules, parseFaultFields } from "@luxrelay/sim-kit";
 
 // Fault injection per route (docs/architecture.md "The simulator"): what the seed's retry list is
 // about (timeouts, resets, 429, 502/503/504), what a shared LuxSci server does under load
@@ -56,25 +56,6 @@ export type FaultAction =
   | { kind: "malformed" }
   | { kind: "acceptLate"; delayMs: number };
 
-interface ActiveRule {
-  rule: FaultRule;
-  pattern: RegExp;
-  random: () => number;
-  window: number[];
-}
-
-function compile(route: string): RegExp {
-  const trimmed = route.trim();
-  const body = trimmed
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  // Without a method, the pattern matches any method.
-  return /^[A-Z]+ /.test(trimmed) || trimmed.startsWith("*")
-    ? new RegExp(`^${body}$`)
-    : new RegExp(`^[A-Z]+ ${body}$`);
-}
-
 const STATUS_ERRORS: Record<number, string> = {
   400: "injected 400: message refused as invalid",
   401: "injected 401: too many requests, authentication refused",
@@ -91,28 +72,10 @@ const ORDER = [
   ["rate504", 504],
 ] as const;
 
-export class Faults {
-  private rules: ActiveRule[] = [];
-
-  constructor(private readonly seed: number) {}
-
-  /** Adds or replaces (same route) a rule. */
-  set(rule: FaultRule): void {
-    this.rules = this.rules.filter((active) => active.rule.route !== rule.route);
-    this.rules.push({
-      rule,
-      pattern: compile(rule.route),
-      random: mulberry32(hash32(rule.route, this.seed)),
-      window: [],
-    });
-  }
-
-  clear(): void {
-    this.rules = [];
-  }
-
-  list(): FaultRule[] {
-    return this.rules.map((active) => active.rule);
+/** Each rule keeps the times of its recent requests, for its requests-per-minute cap. */
+export class Faults extends FaultRules<FaultRule, { window: number[] }> {
+  constructor(seed: number) {
+    super(seed, () => ({ window: [] }));
   }
 
   /** The first matching rule decides; one PRNG draw picks at most one fault. */
@@ -121,8 +84,7 @@ export class Faults {
     relativePath: string,
     nowMs: number,
   ): { action: FaultAction; latencyMs: number } {
-    const key = `${method} ${relativePath}`;
-    const active = this.rules.find((candidate) => candidate.pattern.test(key));
+    const active = this.match(method, relativePath);
     if (!active) return { action: { kind: "none" }, latencyMs: 0 };
     const { rule } = active;
     const latencyMs = rule.latencyMs ?? 0;
@@ -201,23 +163,7 @@ const NUMBER_FIELDS = [
 
 /** Checks an admin/CLI fault body; throws with the bad field's name. */
 export function parseFaultRule(value: unknown): FaultRule {
-  if (typeof value !== "object" || value === null) throw new Error("fault must be an object");
-  const input = value as Record<string, unknown>;
-  const route = input.route ?? "*";
-  if (typeof route !== "string" || route === "") throw new Error("route must be a string");
-  const rule: FaultRule = { route };
-  for (const field of NUMBER_FIELDS) {
-    const raw = input[field];
-    if (raw === undefined || raw === null) continue;
-    const number = Number(raw);
-    if (!Number.isFinite(number) || number < 0) {
-      throw new Error(`${field} must be a non-negative number`);
-    }
-    if (field.endsWith("Rate") || field.startsWith("rate")) {
-      if (number > 1) throw new Error(`${field} must be between 0 and 1`);
-    }
-    rule[field] = number;
-  }
+  const rule: FaultRule = parseFaultFields(value, NUMBER_FIELDS);
   if ((rule.acceptLateRate ?? 0) > 0 && rule.acceptLateMs === undefined) {
     throw new Error("acceptLateMs is required with acceptLateRate");
   }

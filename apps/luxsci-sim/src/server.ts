@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { breakConnection } from "@luxrelay/sim-kit";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { FaultAction } from "./faults.ts";
 import { BASE_PATH } from "./options.ts";
@@ -44,15 +45,8 @@ export function buildServer(state: SimState): { app: FastifyInstance; hung: Set<
         }
         return fail(reply, action.status, action.error);
       case "reset":
-        reply.hijack();
-        request.raw.socket.destroy();
-        return;
       case "hang":
-        // Never answered; the socket is destroyed when the client gives up or at close().
-        reply.hijack();
-        hung.add(request.raw.socket);
-        request.raw.socket.once("close", () => hung.delete(request.raw.socket));
-        return;
+        return breakConnection(action.kind, reply, request.raw.socket, hung);
       default:
         afterFaults.set(request, action);
     }

@@ -1,4 +1,4 @@
-import { hash32, mulberry32 } from "@luxrelay/sim-kit";
+import { FaultRules, parseFaultFields } from "@luxrelay/sim-kit";
 
 // Fault injection per route, as luxsci-sim's (docs/architecture.md "The simulator"): what a
 // client's retry policy must survive. Rates are drawn from a PRNG seeded by (seed, route), so a
@@ -36,24 +36,6 @@ export type FaultAction =
   | { kind: "resetAfter" }
   | { kind: "hang" };
 
-interface ActiveRule {
-  rule: FaultRule;
-  pattern: RegExp;
-  random: () => number;
-}
-
-function compile(route: string): RegExp {
-  const trimmed = route.trim();
-  const body = trimmed
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  // Without a method, the pattern matches any method.
-  return /^[A-Z]+ /.test(trimmed) || trimmed.startsWith("*")
-    ? new RegExp(`^${body}$`)
-    : new RegExp(`^[A-Z]+ ${body}$`);
-}
-
 const DRAWS = [
   ["rate500", { kind: "status", status: 500 }],
   ["rate502", { kind: "status", status: 502 }],
@@ -64,33 +46,10 @@ const DRAWS = [
   ["resetAfterRate", { kind: "resetAfter" }],
 ] as const satisfies readonly (readonly [keyof FaultSettings, FaultAction])[];
 
-export class Faults {
-  private rules: ActiveRule[] = [];
-
-  constructor(private readonly seed: number) {}
-
-  /** Adds or replaces (same route) a rule; its draws start again from the seed. */
-  set(rule: FaultRule): void {
-    this.rules = this.rules.filter((active) => active.rule.route !== rule.route);
-    this.rules.push({
-      rule,
-      pattern: compile(rule.route),
-      random: mulberry32(hash32(rule.route, this.seed)),
-    });
-  }
-
-  clear(): void {
-    this.rules = [];
-  }
-
-  list(): FaultRule[] {
-    return this.rules.map((active) => active.rule);
-  }
-
+export class Faults extends FaultRules<FaultRule> {
   /** The first matching rule decides; one PRNG draw picks at most one fault. */
   decide(method: string, relativePath: string): { action: FaultAction; latencyMs: number } {
-    const key = `${method} ${relativePath}`;
-    const active = this.rules.find((candidate) => candidate.pattern.test(key));
+    const active = this.match(method, relativePath);
     if (!active) return { action: { kind: "none" }, latencyMs: 0 };
     const { rule } = active;
     const draw = active.random();
@@ -116,20 +75,5 @@ const NUMBER_FIELDS = [
 
 /** Checks an admin/CLI fault body; throws with the bad field's name. */
 export function parseFaultRule(value: unknown): FaultRule {
-  if (typeof value !== "object" || value === null) throw new Error("fault must be an object");
-  const input = value as Record<string, unknown>;
-  const route = input.route ?? "*";
-  if (typeof route !== "string" || route === "") throw new Error("route must be a string");
-  const rule: FaultRule = { route };
-  for (const field of NUMBER_FIELDS) {
-    const raw = input[field];
-    if (raw === undefined || raw === null) continue;
-    const number = Number(raw);
-    if (!Number.isFinite(number) || number < 0) {
-      throw new Error(`${field} must be a non-negative number`);
-    }
-    if (field !== "latencyMs" && number > 1) throw new Error(`${field} must be between 0 and 1`);
-    rule[field] = number;
-  }
-  return rule;
+  return parseFaultFields(value, NUMBER_FIELDS);
 }

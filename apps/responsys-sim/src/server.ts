@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { breakConnection } from "@luxrelay/sim-kit";
 import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { injectedServerError, resourceNotFound, sendError } from "./errors.ts";
 import type { FaultAction } from "./faults.ts";
@@ -40,15 +41,8 @@ function createApp(state: SimState, hung: Set<Socket>): FastifyInstance {
         // A gateway's answer: not Responsys' JSON.
         return reply.code(action.status).type("text/plain").send(`injected ${action.status}`);
       case "reset":
-        reply.hijack();
-        request.raw.socket.destroy();
-        return;
       case "hang":
-        // Never answered; the socket is destroyed when the client gives up or at close().
-        reply.hijack();
-        hung.add(request.raw.socket);
-        request.raw.socket.once("close", () => hung.delete(request.raw.socket));
-        return;
+        return breakConnection(action.kind, reply, request.raw.socket, hung);
       case "resetAfter":
         afterFaults.set(request, action);
     }
