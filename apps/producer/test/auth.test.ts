@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createApiKey, revokeApiKey } from "@luxrelay/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHANNEL_BASE, call, startTestProducer, type TestProducer } from "./support.ts";
+import {
+  CHANNEL_BASE,
+  call,
+  documentedOperations,
+  startTestProducer,
+  type TestProducer,
+} from "./support.ts";
 
 // Who may call what: every route but /healthz needs a key, and the key's scope must reach the
 // route's. Before API keys, anyone who reached the port could read every recipient, re-point a
@@ -76,20 +82,19 @@ function runApiKeyScript(
 }
 
 /** Every documented route with its path parameters filled in with well-formed values. */
+/** Every route: the OpenAPI document's, with path parameters filled with well-formed values. */
 async function documentedRoutes(): Promise<{ method: string; path: string; url: string }[]> {
-  const document = (await call(producer.url, "GET", "/openapi.json")).body as {
-    paths: Record<string, Record<string, unknown>>;
-  };
-  const routes = [{ method: "GET", path: "/openapi.json", url: "/openapi.json" }];
-  for (const [path, operations] of Object.entries(document.paths)) {
-    for (const method of Object.keys(operations)) {
-      const url = path.replace(/\{(\w+)\}/g, (_, name: string) =>
+  const operations = await documentedOperations(producer.url);
+  return [
+    { method: "GET", path: "/openapi.json", url: "/openapi.json" },
+    ...operations.map(({ method, path, route }) => ({
+      method,
+      path: route,
+      url: path.replace(/\{(\w+)\}/g, (_, name: string) =>
         name === "id" && path.startsWith("/channels") ? "0".repeat(32) : name === "key" ? "a" : "1",
-      );
-      routes.push({ method: method.toUpperCase(), path: path.replace(/\{(\w+)\}/g, ":$1"), url });
-    }
-  }
-  return routes;
+      ),
+    })),
+  ];
 }
 
 beforeAll(async () => {

@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHANNEL_BASE, call, startTestProducer, type TestProducer } from "./support.ts";
+import {
+  CHANNEL_BASE,
+  call,
+  documentedOperations,
+  startTestProducer,
+  type TestProducer,
+} from "./support.ts";
 
 // Hostile bodies at every route (issue 14): whatever a client sends, the producer answers
 // with a client error naming what is wrong, never a 500. fast-check generates the requests
@@ -12,12 +18,6 @@ import { CHANNEL_BASE, call, startTestProducer, type TestProducer } from "./supp
 let producer: TestProducer;
 let channelId: string;
 let offerId: number;
-
-interface Route {
-  method: string;
-  path: string;
-  fields: string[];
-}
 
 const EDGE_NUMBERS = [0, -1, 1.5, 2 ** 31 - 1, 2 ** 31, 2 ** 53, -(2 ** 63), 1e308, -0];
 const EDGE_STRINGS = [
@@ -68,30 +68,6 @@ function fill(path: string, real: boolean, values: string[]): string {
   });
 }
 
-async function documentedRoutes(): Promise<Route[]> {
-  const document = (await call(producer.url, "GET", "/openapi.json")).body as {
-    paths: Record<
-      string,
-      Record<
-        string,
-        { requestBody?: { content?: Record<string, { schema?: { properties?: object } }> } }
-      >
-    >;
-  };
-  const routes: Route[] = [];
-  for (const [path, operations] of Object.entries(document.paths)) {
-    for (const [method, operation] of Object.entries(operations)) {
-      const schema = operation.requestBody?.content?.["application/json"]?.schema;
-      routes.push({
-        method: method.toUpperCase(),
-        path,
-        fields: Object.keys(schema?.properties ?? {}),
-      });
-    }
-  }
-  return routes;
-}
-
 beforeAll(async () => {
   producer = await startTestProducer();
   // Real ids too, so generated bodies reach the code behind the id lookups.
@@ -115,7 +91,7 @@ afterAll(async () => {
 
 describe("every route under generated hostile requests", () => {
   it("answers each with a status below 500 and the error shape", async () => {
-    const routes = await documentedRoutes();
+    const routes = await documentedOperations(producer.url);
     expect(routes.length).toBeGreaterThan(20);
     const seen = new Set<number>();
     for (const route of routes) {

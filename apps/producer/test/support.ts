@@ -145,3 +145,37 @@ export const CHANNEL_BASE = {
   fromAddress: "news@example.com",
   fromName: "Example News",
 };
+
+/** An operation of the producer's OpenAPI document, as the route tests walk them. */
+export interface DocumentedOperation {
+  method: string;
+  /** The document's path, `{id}` style. */
+  path: string;
+  /** The same as fastify names the route, `:id` style. */
+  route: string;
+  /** The JSON body's top-level field names (none without a body). */
+  fields: string[];
+}
+
+type OpenApiPaths = Record<
+  string,
+  Record<
+    string,
+    { requestBody?: { content?: Record<string, { schema?: { properties?: object } }> } }
+  >
+>;
+
+/** Every operation GET /openapi.json describes (it hides itself, so it is not among them). */
+export async function documentedOperations(base: string): Promise<DocumentedOperation[]> {
+  const { paths } = (await call(base, "GET", "/openapi.json")).body as { paths: OpenApiPaths };
+  return Object.entries(paths).flatMap(([path, operations]) =>
+    Object.entries(operations).map(([method, operation]) => ({
+      method: method.toUpperCase(),
+      path,
+      route: path.replace(/\{(\w+)\}/g, ":$1"),
+      fields: Object.keys(
+        operation.requestBody?.content?.["application/json"]?.schema?.properties ?? {},
+      ),
+    })),
+  );
+}
